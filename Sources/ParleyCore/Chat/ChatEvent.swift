@@ -1,0 +1,60 @@
+import Glibc
+
+public func wallClockSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+public enum MessageKind: Sendable {
+    case say
+    case action
+    case notice
+}
+
+public enum MessageTarget {
+    case room(Room)
+    case user(ChatUser)
+}
+
+/// A message on its way through the core: the text may be rewritten by the plugin chain,
+/// `originalText` keeps what the sender typed.
+public struct ChatMessage {
+    public let sender: ChatUser
+    public let target: MessageTarget
+    public let kind: MessageKind
+    public let originalText: String
+    public var text: String
+    /// Wall-clock receive time, seconds since the epoch.
+    public let receivedAt: Double
+
+    public init(sender: ChatUser, target: MessageTarget, kind: MessageKind, text: String,
+                receivedAt: Double = wallClockSeconds()) {
+        self.sender = sender
+        self.target = target
+        self.kind = kind
+        self.originalText = text
+        self.text = text
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What the core tells clients about. Front-ends render each into their own wire format.
+public enum ChatEvent {
+    case message(ChatMessage)
+    case joined(ChatUser, Room)
+    case parted(ChatUser, Room, reason: String?)
+    case quit(ChatUser, reason: String)
+    case nickChanged(ChatUser, oldNick: String)
+    case topicChanged(Room, by: ChatUser)
+    case serverNotice(String)
+}
+
+/// A front-end's session, as the core sees it.
+public protocol ChatClient: AnyObject {
+    /// Clients that return the same key for an event get the very same bytes: the event is
+    /// rendered once per distinct key, not once per recipient.
+    func renderKey(for event: ChatEvent) -> Int
+    func render(_ event: ChatEvent) -> OutBytes
+    func send(_ bytes: OutBytes)
+}

@@ -1,0 +1,67 @@
+import Logging
+
+public enum ListenerProtocol: String, Sendable, CaseIterable {
+    case plain
+    case irc
+}
+
+/// The whole server configuration, with the embedded defaults used when no file is given.
+/// `parley.example.toml` documents every key; a test keeps the two in step.
+public struct Config: Equatable, Sendable {
+    public struct Server: Equatable, Sendable {
+        public var name = "parley.local"
+        public var description = "A Parley chat server"
+        public var network = "Parley"
+        /// The message of the day, shown to every client on connect; one entry per line.
+        public var motd: [String] = [
+            "Welcome to Parley.",
+            "Type /help for commands. You start in the default room.",
+        ]
+        public var defaultRoom = "#lobby"
+    }
+
+    public struct Listener: Equatable, Sendable {
+        public var proto: ListenerProtocol
+        public var address: ListenAddress
+
+        public init(proto: ListenerProtocol, address: ListenAddress) {
+            self.proto = proto
+            self.address = address
+        }
+    }
+
+    public struct Limits: Equatable, Sendable {
+        public var maxClients = 10_000
+        public var maxClientsPerIP = 32
+        /// The longest line a plain client may send, in bytes, without its line ending.
+        public var maxLineBytes = 512
+        /// Output queued for one client before it is dropped as a slow consumer.
+        public var sendqBytes = 262_144
+        public var nickLength = 30
+        public var roomLength = 50
+        public var topicLength = 390
+        /// How long a new connection may take to choose a nickname.
+        public var registrationTimeoutSeconds = 60
+    }
+
+    public var server = Server()
+    public var listeners: [Listener] = [
+        Listener(proto: .plain, address: ListenAddress(host: "0.0.0.0", port: 4000)),
+    ]
+    public var limits = Limits()
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    public static let embeddedDefault = Config()
+
+    public var nameRules: NameRules {
+        NameRules(nickLength: limits.nickLength, roomLength: limits.roomLength, topicLength: limits.topicLength)
+    }
+
+    /// Replaces every listener of one protocol, as `--plain` and `--irc` do.
+    public mutating func overrideListeners(_ proto: ListenerProtocol, with address: ListenAddress) {
+        listeners.removeAll { $0.proto == proto }
+        listeners.append(Listener(proto: proto, address: address))
+    }
+}

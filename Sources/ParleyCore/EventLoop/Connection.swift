@@ -1,0 +1,193 @@
+import Glibc
+
+/// What a connection tells the protocol session that owns it.
+public protocol ConnectionDelegate: AnyObject {
+    func connection(_ connection: Connection, received line: UnsafeRawBufferPointer)
+    func connectionLineTooLong(_ connection: Connection)
+    /// Called exactly once, when the socket is gone, with the reason users and logs see.
+    func connectionClosed(_ connection: Connection, reason: String)
+}
+
+/// One reusable receive buffer for the whole loop: connections keep only unfinished lines,
+/// so an idle client costs no receive buffer at all.
+public final class ReceiveBuffer {
+    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    public init() {}
+    deinit { storage.deallocate() }
+}
+
+/// A client socket: line framing in, a bounded shared-chunk queue out.
+public final class Connection: IOHandler {
+    public enum State: Equatable {
+        case open
+        /// Flushing its last words; no more input is read.
+        case closing
+        case closed
+    }
+
+    public let fd: Int32
+    public let peer: PeerAddress
+    public let id: UInt64
+    public private(set) var state: State = .open
+    public weak var delegate: ConnectionDelegate?
+    public var sendqLimit: Int
+    public var queuedBytes: Int { output.queuedBytes }
+    /// Why the connection closed, once it has.
+    public private(set) var closeReason: String?
+
+    private unowned let loop: EventLoop
+    private let receiveBuffer: ReceiveBuffer
+    private var framer: LineFramer
+    private var output = OutputQueue()
+    private var flushScheduled = false
+    private var failureReason: String?
+    private var gracefulCloseReason: String?
+    private var closingDeadline: TimerID?
+    private let onFinalClose: (Connection) -> Void
+
+    public init(fd: Int32, peer: PeerAddress, id: UInt64, loop: EventLoop, receiveBuffer: ReceiveBuffer,
+                maxLineBytes: Int, sendqLimit: Int, onFinalClose: @escaping (Connection) -> Void) {
+        self.fd = fd
+        self.peer = peer
+        self.id = id
+        self.loop = loop
+        self.receiveBuffer = receiveBuffer
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.sendqLimit = sendqLimit
+        self.onFinalClose = onFinalClose
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        loop.register(fd: fd, events: Int16(POLLIN), handler: self)
+    }
+
+    public var maxLineBytes: Int {
+        get { framer.maxLineBytes }
+        set { framer.maxLineBytes = newValue }
+    }
+
+    /// Queues shared bytes; they leave in one writev at the end of this loop turn.
+    /// Past the sendq limit the client is dropped: it is not reading, and nobody waits for it.
+    public func send(_ bytes: OutBytes) {
+        guard state != .closed, failureReason == nil else { return }
+        output.append(bytes)
+        if output.queuedBytes > sendqLimit {
+            fail("SendQ exceeded (\(output.queuedBytes) bytes queued, limit \(sendqLimit))")
+            return
+        }
+        scheduleFlush()
+    }
+
+    public func send(line: String) {
+        send(OutBytes(line: line))
+    }
+
+    /// Sends what is queued, then closes. Gives up after `timeoutMilliseconds`.
+    public func closeAfterFlush(reason: String, timeoutMilliseconds: UInt64 = 5000) {
+        guard state == .open else { return }
+        state = .closing
+        gracefulCloseReason = reason
+        loop.setEvents(fd: fd, events: output.isEmpty ? 0 : Int16(POLLOUT))
+        closingDeadline = loop.timers.schedule(afterMilliseconds: timeoutMilliseconds) { [weak self] in
+            self?.close(reason: reason)
+        }
+        scheduleFlush()
+    }
+
+    /// Drops the connection at the end of this turn; safe to call while a fan-out is iterating.
+    public func fail(_ reason: String) {
+        guard state != .closed, failureReason == nil else { return }
+        failureReason = reason
+        output.removeAll()
+        loop.atEndOfTurn { [self] in close(reason: reason) }
+    }
+
+    /// Closes now and tells the delegate once.
+    public func close(reason: String) {
+        guard state != .closed else { return }
+        state = .closed
+        closeReason = reason
+        if let deadline = closingDeadline { loop.timers.cancel(deadline) }
+        loop.unregister(fd: fd)
+        discardUnreadInput()
+        Glibc.close(fd)
+        output.removeAll()
+        delegate?.connectionClosed(self, reason: reason)
+        delegate = nil
+        onFinalClose(self)
+    }
+
+    public func handleIO(revents: Int16) {
+        if revents & Int16(POLLOUT) != 0 { flush() }
+        guard state == .open else { return }
+        if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readOnce() }
+    }
+
+    /// One recv per readiness event, so a chatty client cannot starve the others.
+    private func readOnce() {
+        let count = recv(fd, receiveBuffer.storage.baseAddress, receiveBuffer.storage.count, 0)
+        if count == 0 {
+            close(reason: "Connection closed")
+            return
+        }
+        if count < 0 {
+            let error = SystemError("recv")
+            if error.isWouldBlock || error.errno == EINTR { return }
+            close(reason: readErrorReason(error))
+            return
+        }
+        let chunk = UnsafeRawBufferPointer(rebasing: receiveBuffer.storage[0..<count])
+        framer.feed(chunk) { item in
+            guard state == .open, failureReason == nil, let delegate else { return false }
+            switch item {
+            case .line(let bytes): delegate.connection(self, received: bytes)
+            case .tooLong: delegate.connectionLineTooLong(self)
+            }
+            return state == .open
+        }
+    }
+
+    private func readErrorReason(_ error: SystemError) -> String {
+        switch error.errno {
+        case ECONNRESET: return "Connection reset by peer"
+        case ETIMEDOUT: return "Connection timed out"
+        default: return "Read error: \(error)"
+        }
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.atEndOfTurn { [self] in
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    private func flush() {
+        guard state != .closed, failureReason == nil else { return }
+        switch output.flush(to: fd) {
+        case .drained:
+            if state == .closing {
+                close(reason: gracefulCloseReason ?? "Closed")
+            } else {
+                loop.setEvents(fd: fd, events: Int16(POLLIN))
+            }
+        case .blocked:
+            loop.setEvents(fd: fd, events: Int16(state == .open ? POLLIN | POLLOUT : POLLOUT))
+        case .failed(let error):
+            let reason = error.errno == EPIPE || error.errno == ECONNRESET
+                ? "Connection reset by peer" : "Write error: \(error)"
+            fail(reason)
+        }
+    }
+
+    /// Reads and drops input the peer sent after we stopped listening: closing a socket with
+    /// unread data sends RST, which can destroy our last words before the client reads them.
+    private func discardUnreadInput() {
+        shutdown(fd, Int32(SHUT_WR))
+        for _ in 0..<16 {
+            let count = recv(fd, receiveBuffer.storage.baseAddress, receiveBuffer.storage.count, Int32(MSG_DONTWAIT))
+            if count <= 0 { return }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import CParleySys
+import Glibc
+
+/// Something the loop notifies when its file descriptor is ready.
+public protocol IOHandler: AnyObject {
+    func handleIO(revents: Int16)
+}
+
+/// The single-threaded poll() loop: file descriptors, timers and deferred work.
+///
+/// The pollfd array is kept in step with registrations incrementally (swap-remove), never
+/// rebuilt per turn. Handlers run on this thread only; anything they schedule with
+/// `deferToNextTurn` runs at the top of the next turn, outside every handler's stack.
+public final class EventLoop {
+    private var pollfds: [pollfd] = []
+    private var handlers: [IOHandler] = []
+    /// fd -> index into pollfds; fds are small integers, so an array beats a dictionary.
+    private var slotOfFD: [Int32] = []
+    private var ready: [(fd: Int32, revents: Int16)] = []
+    private var deferred: [() -> Void] = []
+    private var endOfTurn: [() -> Void] = []
+    public let timers = TimerQueue()
+    public private(set) var isRunning = false
+    private var stopRequested = false
+
+    public init() {}
+
+    public var registeredCount: Int { pollfds.count }
+
+    public func register(fd: Int32, events: Int16, handler: IOHandler) {
+        precondition(fd >= 0)
+        if Int(fd) >= slotOfFD.count {
+            slotOfFD.append(contentsOf: repeatElement(-1, count: Int(fd) + 1 - slotOfFD.count))
+        }
+        precondition(slotOfFD[Int(fd)] == -1, "fd \(fd) registered twice")
+        slotOfFD[Int(fd)] = Int32(pollfds.count)
+        pollfds.append(pollfd(fd: fd, events: events, revents: 0))
+        handlers.append(handler)
+    }
+
+    public func setEvents(fd: Int32, events: Int16) {
+        guard let slot = slot(of: fd) else { return }
+        pollfds[slot].events = events
+    }
+
+    public func events(of fd: Int32) -> Int16? {
+        slot(of: fd).map { pollfds[$0].events }
+    }
+
+    public func unregister(fd: Int32) {
+        guard let slot = slot(of: fd) else { return }
+        let last = pollfds.count - 1
+        if slot != last {
+            pollfds[slot] = pollfds[last]
+            handlers[slot] = handlers[last]
+            slotOfFD[Int(pollfds[slot].fd)] = Int32(slot)
+        }
+        pollfds.removeLast()
+        handlers.removeLast()
+        slotOfFD[Int(fd)] = -1
+    }
+
+    private func slot(of fd: Int32) -> Int? {
+        guard fd >= 0, Int(fd) < slotOfFD.count else { return nil }
+        let slot = slotOfFD[Int(fd)]
+        return slot >= 0 ? Int(slot) : nil
+    }
+
+    /// Runs `work` at the top of the next turn, outside any handler's call stack.
+    public func deferToNextTurn(_ work: @escaping () -> Void) {
+        deferred.append(work)
+    }
+
+    /// Runs `work` once after this turn's I/O handlers, so output queued by many events
+    /// leaves in one write per client.
+    public func atEndOfTurn(_ work: @escaping () -> Void) {
+        endOfTurn.append(work)
+    }
+
+    public func stop() { stopRequested = true }
+
+    /// Runs turns until `stop()` is called.
+    public func run() throws {
+        isRunning = true
+        stopRequested = false
+        defer { isRunning = false }
+        while !stopRequested {
+            try runOneTurn(maxWaitMilliseconds: -1)
+        }
+    }
+
+    /// One turn: deferred work, poll, I/O handlers, end-of-turn work, due timers.
+    public func runOneTurn(maxWaitMilliseconds: Int32) throws {
+        runDeferred()
+        if stopRequested { return }
+        var timeout = timers.millisecondsUntilNextDue()
+        if maxWaitMilliseconds >= 0 && (timeout < 0 || timeout > maxWaitMilliseconds) {
+            timeout = maxWaitMilliseconds
+        }
+        if !deferred.isEmpty || !endOfTurn.isEmpty { timeout = 0 }
+        let count = pollfds.withUnsafeMutableBufferPointer { buffer in
+            poll(buffer.baseAddress, nfds_t(buffer.count), timeout)
+        }
+        if count < 0 {
+            let error = SystemError("poll")
+            if error.errno != EINTR { throw error }
+        } else if count > 0 {
+            collectReady(count: Int(count))
+            dispatchReady()
+        }
+        runEndOfTurn()
+        timers.runDue()
+        runEndOfTurn()
+    }
+
+    private func collectReady(count: Int) {
+        ready.removeAll(keepingCapacity: true)
+        for index in pollfds.indices where pollfds[index].revents != 0 {
+            ready.append((pollfds[index].fd, pollfds[index].revents))
+            pollfds[index].revents = 0
+            if ready.count == count { break }
+        }
+    }
+
+    private func dispatchReady() {
+        for (fd, revents) in ready {
+            // A handler earlier in this turn may have closed this fd (or closed and reused it).
+            guard let slot = slot(of: fd) else { continue }
+            handlers[slot].handleIO(revents: revents)
+        }
+    }
+
+    private func runDeferred() {
+        while !deferred.isEmpty {
+            let work = deferred
+            deferred.removeAll()
+            for item in work { item() }
+        }
+    }
+
+    private func runEndOfTurn() {
+        while !endOfTurn.isEmpty {
+            let work = endOfTurn
+            endOfTurn.removeAll()
+            for item in work { item() }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+/// The plain protocol's slash commands: one table drives dispatch, usage errors and /help.
+struct PlainCommand: Sendable {
+    let name: String
+    let usage: String
+    let summary: String
+    let run: @Sendable (PlainSession, ChatUser, PlainArguments) -> Void
+}
+
+/// The words after a command; `rest` keeps spacing for free text such as messages.
+struct PlainArguments {
+    private let text: Substring
+
+    init(_ text: Substring) {
+        self.text = text.drop { $0 == " " || $0 == "\t" }
+    }
+
+    var isEmpty: Bool { text.isEmpty }
+    var rest: String { String(text) }
+
+    /// The first word and the arguments after it.
+    func splitFirst() -> (String, PlainArguments)? {
+        guard !text.isEmpty else { return nil }
+        let end = text.firstIndex { $0 == " " || $0 == "\t" } ?? text.endIndex
+        return (String(text[..<end]), PlainArguments(text[end...]))
+    }
+
+    var words: [Substring] { text.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
+}
+
+extension PlainSession {
+    static let commands: [PlainCommand] = [
+        PlainCommand(name: "join", usage: "/join #room", summary: "join a room (creating it if needed) and talk there") { session, user, args in
+            guard args.words.count == 1, let name = args.words.first else { return session.usage("join") }
+            session.join(String(name), as: user)
+        },
+        PlainCommand(name: "part", usage: "/part [#room] [reason]", summary: "leave a room (the current one by default)") { session, user, args in
+            var roomName = session.focus?.name
+            var reason = args.rest
+            if let (first, after) = args.splitFirst(), first.hasPrefix("#") {
+                roomName = first
+                reason = after.rest
+            }
+            guard let roomName else { return session.error("you are not in a room; usage: /part [#room] [reason]") }
+            do {
+                try session.chat.part(user, roomNamed: roomName, reason: reason.isEmpty ? nil : reason)
+                if session.focus.map({ !user.isIn($0) }) ?? false {
+                    session.focus = user.rooms.last
+                    if let focus = session.focus { session.say("-!- Now talking in \(focus.name)") }
+                }
+            } catch {
+                session.error(session.describe(error))
+            }
+        },
+        PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics") { session, _, args in
+            guard args.isEmpty else { return session.usage("rooms") }
+            let rooms = session.chat.rooms
+            for room in rooms {
+                let count = "\(room.memberCount) \(room.memberCount == 1 ? "member" : "members")"
+                let topic = room.topic.map { ": \(PlainText.sanitize($0.text))" } ?? ""
+                session.say("-!- \(room.name) (\(count))\(topic)")
+            }
+            session.say("-!- \(rooms.count) \(rooms.count == 1 ? "room" : "rooms")")
+        },
+        PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)") { session, _, args in
+            guard args.words.count <= 1 else { return session.usage("who") }
+            guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
+                return session.error("you are not in a room; usage: /who #room")
+            }
+            guard let room = session.chat.room(named: name) else { return session.error("there is no room \(name)") }
+            session.describeRoom(room)
+        },
+        PlainCommand(name: "topic", usage: "/topic [#room] [text]", summary: "show a room's topic, or set it") { session, user, args in
+            var roomName = session.focus?.name
+            var text = args.rest
+            if let (first, after) = args.splitFirst(), first.hasPrefix("#") {
+                roomName = first
+                text = after.rest
+            }
+            guard let roomName else { return session.error("you are not in a room; usage: /topic #room [text]") }
+            guard let room = session.chat.room(named: roomName) else {
+                return session.error("there is no room \(roomName)")
+            }
+            if text.isEmpty {
+                guard let topic = room.topic else { return session.say("-!- \(room.name) has no topic") }
+                session.say("-!- Topic for \(room.name): \(PlainText.sanitize(topic.text)) (set by \(topic.setBy), \(PlainText.formatTime(topic.setAt)))")
+                return
+            }
+            do {
+                try session.chat.setTopic(room, text: text, by: user)
+            } catch {
+                session.error(session.describe(error))
+            }
+        },
+        PlainCommand(name: "msg", usage: "/msg nick text", summary: "send a private message") { session, user, args in
+            guard let (nick, text) = args.splitFirst(), !text.isEmpty else { return session.usage("msg") }
+            guard let target = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
+            session.send(ChatMessage(sender: user, target: .user(target), kind: .say, text: text.rest))
+            session.say("-> *\(target.nick)* \(PlainText.sanitize(text.rest))")
+        },
+        PlainCommand(name: "me", usage: "/me action", summary: "describe an action in the current room") { session, user, args in
+            guard !args.isEmpty else { return session.usage("me") }
+            session.sayInFocus(args.rest, kind: .action, as: user)
+        },
+        PlainCommand(name: "nick", usage: "/nick newnick", summary: "change your nickname") { session, user, args in
+            guard args.words.count == 1, let nick = args.words.first else { return session.usage("nick") }
+            do {
+                let old = user.nick
+                try session.chat.changeNick(user, to: String(nick))
+                session.logger.info("nick changed", metadata: ["client": "\(session.connection.id)",
+                                                               "from": "\(old)", "to": "\(nick)"])
+            } catch {
+                session.error(session.describe(error))
+            }
+        },
+        PlainCommand(name: "quit", usage: "/quit [reason]", summary: "leave the server") { session, _, args in
+            session.quit(reason: args.isEmpty ? "Quit" : "Quit: \(args.rest)")
+        },
+        PlainCommand(name: "help", usage: "/help [command]", summary: "list commands, or explain one") { session, _, args in
+            if let name = args.words.first {
+                let wanted = name.hasPrefix("/") ? name.dropFirst() : name
+                guard let command = commands.first(where: { $0.name == wanted.lowercased() }) else {
+                    return session.error("no command /\(wanted); type /help for the list")
+                }
+                return session.say("-!- \(command.usage): \(command.summary)")
+            }
+            session.say("-!- Commands:")
+            for command in commands { session.say("-!-   \(command.usage) - \(command.summary)") }
+            session.say("-!- Anything else you type goes to your current room. Start a line with // to send a literal /.")
+        },
+    ]
+
+    func runCommand(_ line: String, as user: ChatUser) {
+        let body = line.dropFirst()
+        let nameEnd = body.firstIndex { $0 == " " || $0 == "\t" } ?? body.endIndex
+        let name = body[..<nameEnd].lowercased()
+        guard let command = Self.commands.first(where: { $0.name == name }) else {
+            return error("unknown command /\(name); type /help for the list")
+        }
+        command.run(self, user, PlainArguments(body[nameEnd...]))
+    }
+
+    func usage(_ name: String) {
+        let command = Self.commands.first { $0.name == name }!
+        error("usage: \(command.usage) - \(command.summary)")
+    }
+}

@@ -1,0 +1,190 @@
+import Logging
+
+/// One plain-text client: asks for a nickname, then turns lines into chat intents.
+final class PlainSession: ClientSession, ChatClient {
+    let connection: Connection
+    unowned let context: ServerContext
+    private(set) var user: ChatUser?
+    /// The room plain text goes to: the one joined last, unless parted.
+    var focus: Room?
+    private var registrationTimer: TimerID?
+
+    init(connection: Connection, context: ServerContext) {
+        self.connection = connection
+        self.context = context
+        connection.delegate = self
+        greet()
+        let timeout = UInt64(context.config.limits.registrationTimeoutSeconds) * 1000
+        registrationTimer = context.loop.timers.schedule(afterMilliseconds: timeout) { [weak self] in
+            self?.registrationTimedOut()
+        }
+    }
+
+    var chat: ChatServer { context.chat }
+    var nick: String? { user?.nick }
+    var logger: Logger { context.logger }
+
+    private func greet() {
+        let server = context.config.server
+        say("-!- Welcome to \(server.name): \(server.description)")
+        for line in server.motd { say("-!- \(line)") }
+        say("-!- Choose a nickname:")
+    }
+
+    func say(_ line: String) { connection.send(line: line) }
+
+    func error(_ text: String) { say("error: \(text)") }
+
+    func sendServerNotice(_ text: String) { say("-!- \(text)") }
+
+    func applyLimits(_ limits: Config.Limits) {
+        connection.maxLineBytes = limits.maxLineBytes
+        connection.sendqLimit = limits.sendqBytes
+    }
+
+    // MARK: ConnectionDelegate
+
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        let (text, repaired) = PlainText.decode(bytes)
+        if repaired {
+            logger.debug("repaired input", metadata: ["client": "\(connection.id)",
+                                                      "reason": "invalid UTF-8 or control characters"])
+        }
+        if let user {
+            handleLine(text, from: user)
+        } else {
+            chooseNick(text.trimmingCharacters(in: " \t"))
+        }
+    }
+
+    func connectionLineTooLong(_ connection: Connection) {
+        logger.info("refused input", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
+                                               "reason": "line longer than \(connection.maxLineBytes) bytes"])
+        error("line too long (the limit is \(connection.maxLineBytes) bytes); it was discarded")
+    }
+
+    func connectionClosed(_ connection: Connection, reason: String) {
+        if let registrationTimer { context.loop.timers.cancel(registrationTimer) }
+        if let user { chat.quit(user, reason: reason) }
+    }
+
+    // MARK: Registration
+
+    private func chooseNick(_ nick: String) {
+        if nick.isEmpty {
+            say("-!- Choose a nickname:")
+            return
+        }
+        do {
+            let user = try chat.register(nick: nick, username: "plain", host: connection.peer.host,
+                                         realName: nick, client: self)
+            self.user = user
+            if let registrationTimer { context.loop.timers.cancel(registrationTimer) }
+            registrationTimer = nil
+            logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "plain"])
+            say("-!- You are now known as \(user.nick). Type /help for commands.")
+            join(context.config.server.defaultRoom, as: user)
+        } catch {
+            logger.info("refused nickname", metadata: ["client": "\(connection.id)", "nick": "\(nick)",
+                                                      "reason": "\(describe(error))"])
+            self.error("\(describe(error)); choose another nickname:")
+        }
+    }
+
+    /// A clean /quit: the others are told now, the goodbye is flushed, then the socket closes.
+    func quit(reason: String) {
+        if let user { chat.quit(user, reason: reason) }
+        say("-!- Goodbye")
+        connection.closeAfterFlush(reason: reason)
+    }
+
+    private func registrationTimedOut() {
+        registrationTimer = nil
+        guard user == nil, connection.state == .open else { return }
+        say("-!- Timed out waiting for a nickname")
+        connection.closeAfterFlush(reason: "Registration timed out")
+    }
+
+    // MARK: Lines
+
+    private func handleLine(_ text: String, from user: ChatUser) {
+        if text.hasPrefix("/") && !text.hasPrefix("//") {
+            runCommand(text, as: user)
+        } else if text.isEmpty {
+            return
+        } else {
+            sayInFocus(text.hasPrefix("//") ? String(text.dropFirst()) : text, kind: .say, as: user)
+        }
+    }
+
+    func sayInFocus(_ text: String, kind: MessageKind, as user: ChatUser) {
+        guard let room = focus else {
+            error("you are not in a room; /join #room first")
+            return
+        }
+        send(ChatMessage(sender: user, target: .room(room), kind: kind, text: text))
+    }
+
+    func send(_ message: ChatMessage) {
+        do {
+            try chat.send(message)
+        } catch {
+            self.error(describe(error))
+        }
+    }
+
+    func join(_ name: String, as user: ChatUser) {
+        do {
+            let room = try chat.join(user, roomNamed: name)
+            focus = room
+            describeRoom(room)
+        } catch {
+            self.error(describe(error))
+        }
+    }
+
+    func describeRoom(_ room: Room) {
+        if let topic = room.topic {
+            say("-!- Topic for \(room.name): \(PlainText.sanitize(topic.text)) (set by \(topic.setBy), \(PlainText.formatTime(topic.setAt)))")
+        }
+        say("-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
+            + room.membersByNick.map(\.nick).joined(separator: " "))
+    }
+
+    func describe(_ error: ChatError) -> String {
+        switch error {
+        case .invalidNick(let nick, let reason): return "'\(nick)' is not a valid nickname: \(reason)"
+        case .nickInUse(let nick): return "the nickname \(nick) is taken"
+        case .noSuchNick(let nick): return "no user is called \(nick)"
+        case .invalidRoom(let name, let reason): return "'\(name)' is not a valid room name: \(reason)"
+        case .noSuchRoom(let name): return "there is no room \(name)"
+        case .notInRoom(let name): return "you are not in \(name)"
+        case .topicTooLong(let limit): return "a topic is at most \(limit) bytes"
+        case .emptyMessage: return "nothing to send"
+        }
+    }
+
+    func describe(_ error: any Error) -> String {
+        (error as? ChatError).map(describe) ?? "\(error)"
+    }
+
+    // MARK: ChatClient
+
+    private static let keyInFocus = 0x0100
+    private static let keyElsewhere = 0x0101
+
+    func renderKey(for event: ChatEvent) -> Int {
+        if case .message(let message) = event, case .room(let room) = message.target, room !== focus {
+            return Self.keyElsewhere
+        }
+        return Self.keyInFocus
+    }
+
+    func render(_ event: ChatEvent) -> OutBytes {
+        OutBytes(line: PlainRenderer.render(event, inFocus: renderKey(for: event) == Self.keyInFocus))
+    }
+
+    func send(_ bytes: OutBytes) {
+        connection.send(bytes)
+    }
+}

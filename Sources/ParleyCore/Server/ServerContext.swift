@@ -1,0 +1,26 @@
+import Logging
+
+/// What every protocol session shares: the loop, the chat core, the live config and the log.
+public final class ServerContext {
+    public let loop: EventLoop
+    public let chat: ChatServer
+    public internal(set) var config: Config
+    public let logger: Logger
+
+    init(loop: EventLoop, chat: ChatServer, config: Config, logger: Logger) {
+        self.loop = loop
+        self.chat = chat
+        self.config = config
+        self.logger = logger
+    }
+}
+
+/// A protocol session bound to one connection, as the server manages it.
+protocol ClientSession: ConnectionDelegate {
+    var connection: Connection { get }
+    /// The client's nickname once it has one (kept after it quits, for the log).
+    var nick: String? { get }
+    /// Sends a last notice (shutdown, for example) before the connection is closed.
+    func sendServerNotice(_ text: String)
+    func applyLimits(_ limits: Config.Limits)
+}

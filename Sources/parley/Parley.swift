@@ -1,0 +1,88 @@
+import ArgumentParser
+import Glibc
+import Logging
+import ParleyCore
+
+@main
+struct Parley: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley",
+        abstract: "A multi-user chat server: plain text (nc, telnet) and IRC on one poll() loop, extended by plugins.",
+        discussion: """
+        With no --config, parley runs on embedded defaults: plain text on 0.0.0.0:4000, default room #lobby.
+        SIGHUP reloads the config file; SIGINT and SIGTERM shut down gracefully.
+        Config keys are documented in docs/CONFIG.md and parley.example.toml.
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The TOML config file. Without it, embedded defaults are used.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("plugin-dir"),
+            help: ArgumentHelp("Where plugins (.so) are loaded from. Default: the folder holding the parley executable.", valueName: "dir"))
+    var pluginDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Serve the plain-text protocol here instead of the config's plain listeners. Port 0 picks a free port (the log says which).", valueName: "host:port"))
+    var plain: String?
+
+    @Option(name: .long, help: ArgumentHelp("Serve IRC here instead of the config's IRC listeners. Port 0 picks a free port (the log says which).", valueName: "host:port"))
+    var irc: String?
+
+    @Flag(name: .customLong("check-config"), help: "Validate the config (and the flags) and exit: 0 when valid, 1 with every problem listed otherwise.")
+    var checkConfig = false
+
+    mutating func validate() throws {
+        for (flag, value) in [("--plain", plain), ("--irc", irc)] {
+            guard let value else { continue }
+            do {
+                _ = try ListenAddress(parsing: value)
+            } catch {
+                throw ValidationError("\(flag): \(error)")
+            }
+        }
+        if let pluginDir {
+            var status = stat()
+            guard stat(pluginDir, &status) == 0 else {
+                throw ValidationError("--plugin-dir: '\(pluginDir)' does not exist")
+            }
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw ValidationError("--plugin-dir: '\(pluginDir)' is not a directory")
+            }
+        }
+    }
+
+    func run() throws {
+        let level = SharedLogLevel(.info)
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "parley")
+
+        let loaded: Config
+        do {
+            loaded = try config.map { try ConfigLoader.load(path: $0) } ?? .embeddedDefault
+        } catch let error as ConfigError {
+            printToStderr(error.description)
+            throw ExitCode(1)
+        }
+        if checkConfig {
+            print("config OK: \(config ?? "(embedded defaults)")")
+            return
+        }
+        var overrides: [(ListenerProtocol, ListenAddress)] = []
+        if let plain { overrides.append((.plain, try ListenAddress(parsing: plain))) }
+        if let irc { overrides.append((.irc, try ListenAddress(parsing: irc))) }
+
+        let server = ParleyServer(config: loaded, configPath: config, listenerOverrides: overrides,
+                                  logger: logger, logLevel: level)
+        do {
+            try server.start()
+        } catch {
+            logger.critical("startup failed", metadata: ["reason": "\(error)"])
+            throw ExitCode(1)
+        }
+        try server.run()
+    }
+}
+
+func printToStderr(_ text: String) {
+    writeToStandardError(text + "\n")
+}
