@@ -21,8 +21,12 @@ public final class ChatServer {
 
     /// The default room always exists, even when empty; a config reload may rename it.
     public func setDefaultRoom(_ name: String) {
+        let previous = room(named: defaultRoomName)
         defaultRoomName = name
         _ = persistentRoom(name)
+        if let previous, previous.memberCount == 0, previous.foldedName != Casemapping.fold(name) {
+            roomsByName[previous.foldedName] = nil
+        }
     }
 
     private func persistentRoom(_ name: String) -> Room {

@@ -29,6 +29,7 @@ public enum ConfigLoader {
         if let listeners = root.arrayOfTables("listen") {
             config.listeners = listeners.compactMap(readListener)
             checkDistinctAddresses(listeners, config.listeners)
+            if listeners.isEmpty { root.problem("listen", "at least one [[listen]] is needed") }
         }
         readLimits(root.table("limits"), into: &config.limits)
         if let log = root.table("log") {
@@ -39,7 +40,17 @@ public enum ConfigLoader {
         if let reason = config.nameRules.roomProblem(config.server.defaultRoom) {
             context.report(key: "server.default_room", message: reason)
         }
-        guard context.problems.isEmpty else { throw ConfigError(problems: context.problems) }
+        let motdBytes = config.server.motd.reduce(0) { $0 + $1.utf8.count + 6 }
+        if motdBytes * 2 > config.limits.sendqBytes {
+            context.report(key: "server.motd", message: "the MOTD (\(motdBytes) bytes as sent) must be under half of limits.sendq_bytes (\(config.limits.sendqBytes)), or every client would be dropped on connect")
+        }
+        guard context.problems.isEmpty else {
+            // Stable sort: file order first, problems without a line last.
+            let ordered = context.problems.enumerated().sorted { lhs, rhs in
+                (lhs.element.line ?? Int.max, lhs.offset) < (rhs.element.line ?? Int.max, rhs.offset)
+            }.map(\.element)
+            throw ConfigError(problems: ordered)
+        }
         return config
     }
 

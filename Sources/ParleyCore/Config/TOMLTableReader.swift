@@ -113,7 +113,17 @@ final class ConfigParseContext {
     }
 
     func report(key: String?, message: String) {
-        problems.append(ConfigProblem(file: file, line: key.flatMap(line(of:)), key: key, message: message))
+        problems.append(ConfigProblem(file: file, line: key.flatMap(nearestLine(of:)), key: key, message: message))
+    }
+
+    /// The key's own line, or its table's when the key is missing from the file.
+    private func nearestLine(of keyPath: String) -> Int? {
+        var path = keyPath
+        while true {
+            if let found = line(of: path) { return found }
+            guard let dot = path.lastIndex(of: ".") else { return nil }
+            path = String(path[..<dot])
+        }
     }
 
     /// The line defining a dotted key path such as `limits.sendq_bytes` or `listen[1].port`.

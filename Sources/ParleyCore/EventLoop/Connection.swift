@@ -37,7 +37,7 @@ public final class Connection: IOHandler {
 
     private unowned let loop: EventLoop
     private let receiveBuffer: ReceiveBuffer
-    private var framer: LineFramer
+    private var framer = LineFramer()
     private var output = OutputQueue()
     private var flushScheduled = false
     private var failureReason: String?
@@ -52,7 +52,7 @@ public final class Connection: IOHandler {
         self.id = id
         self.loop = loop
         self.receiveBuffer = receiveBuffer
-        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.maxLineBytes = maxLineBytes
         self.sendqLimit = sendqLimit
         self.onFinalClose = onFinalClose
         var one: Int32 = 1
@@ -60,15 +60,14 @@ public final class Connection: IOHandler {
         loop.register(fd: fd, events: Int16(POLLIN), handler: self)
     }
 
-    public var maxLineBytes: Int {
-        get { framer.maxLineBytes }
-        set { framer.maxLineBytes = newValue }
-    }
+    /// The longest line accepted, without its line ending.
+    public var maxLineBytes: Int
 
     /// Queues shared bytes; they leave in one writev at the end of this loop turn.
     /// Past the sendq limit the client is dropped: it is not reading, and nobody waits for it.
+    /// Once closing, nothing more is queued: the client's last words are already out.
     public func send(_ bytes: OutBytes) {
-        guard state != .closed, failureReason == nil else { return }
+        guard state == .open, failureReason == nil else { return }
         output.append(bytes)
         if output.queuedBytes > sendqLimit {
             fail("SendQ exceeded (\(output.queuedBytes) bytes queued, limit \(sendqLimit))")
@@ -136,7 +135,7 @@ public final class Connection: IOHandler {
             return
         }
         let chunk = UnsafeRawBufferPointer(rebasing: receiveBuffer.storage[0..<count])
-        framer.feed(chunk) { item in
+        framer.feed(chunk, maxLineBytes: maxLineBytes) { item in
             guard state == .open, failureReason == nil, let delegate else { return false }
             switch item {
             case .line(let bytes): delegate.connection(self, received: bytes)

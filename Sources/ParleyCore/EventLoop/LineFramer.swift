@@ -12,25 +12,22 @@ public enum FramedLine {
 /// tail is kept. An over-long line is dropped up to its LF and reported once, so the next
 /// line is read correctly.
 public struct LineFramer {
-    public var maxLineBytes: Int
     private var partial: [UInt8] = []
     private var discarding = false
 
-    public init(maxLineBytes: Int) {
-        self.maxLineBytes = maxLineBytes
-    }
+    public init() {}
 
     /// Bytes held for an unfinished line.
     public var pendingBytes: Int { partial.count }
 
-    /// Feeds one read's bytes. `emit` returns false to stop early (the connection closed);
-    /// the rest of the chunk is then dropped.
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ emit: (FramedLine) -> Bool) {
+    /// Feeds one read's bytes; lines longer than `maxLineBytes` (without CR LF) are refused.
+    /// `emit` returns false to stop early (the connection closed); the rest is then dropped.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, maxLineBytes: Int, _ emit: (FramedLine) -> Bool) {
         var start = 0
         let count = chunk.count
         while start < count {
             guard let newline = firstNewline(in: chunk, from: start) else {
-                keepTail(chunk, from: start)
+                keepTail(chunk, from: start, maxLineBytes: maxLineBytes)
                 return
             }
             let keepGoing: Bool
@@ -38,10 +35,10 @@ public struct LineFramer {
                 discarding = false
                 keepGoing = emit(.tooLong)
             } else if partial.isEmpty {
-                keepGoing = emitLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), emit)
+                keepGoing = emitLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), maxLineBytes, emit)
             } else {
                 partial.append(contentsOf: chunk[start..<newline])
-                keepGoing = partial.withUnsafeBytes { emitLine($0, emit) }
+                keepGoing = partial.withUnsafeBytes { emitLine($0, maxLineBytes, emit) }
                 partial.removeAll(keepingCapacity: partial.count <= 1024)
             }
             if !keepGoing { return }
@@ -55,7 +52,7 @@ public struct LineFramer {
         return UnsafeRawPointer(found) - base
     }
 
-    private func emitLine(_ line: UnsafeRawBufferPointer, _ emit: (FramedLine) -> Bool) -> Bool {
+    private func emitLine(_ line: UnsafeRawBufferPointer, _ maxLineBytes: Int, _ emit: (FramedLine) -> Bool) -> Bool {
         var body = line
         if let last = body.last, last == 0x0D {
             body = UnsafeRawBufferPointer(rebasing: body.dropLast())
@@ -63,7 +60,7 @@ public struct LineFramer {
         return emit(body.count > maxLineBytes ? .tooLong : .line(body))
     }
 
-    private mutating func keepTail(_ chunk: UnsafeRawBufferPointer, from start: Int) {
+    private mutating func keepTail(_ chunk: UnsafeRawBufferPointer, from start: Int, maxLineBytes: Int) {
         if discarding { return }
         partial.append(contentsOf: chunk[start...])
         // +1 leaves room for the CR of a CRLF that has not arrived yet.

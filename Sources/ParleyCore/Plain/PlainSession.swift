@@ -52,6 +52,10 @@ final class PlainSession: ClientSession, ChatClient {
         }
         if let user {
             handleLine(text, from: user)
+        } else if text.hasPrefix("/quit") {
+            quit(reason: "Quit")
+        } else if text.hasPrefix("/") {
+            error("choose a nickname first (or /quit)")
         } else {
             chooseNick(text.trimmingCharacters(in: " \t"))
         }
@@ -110,7 +114,7 @@ final class PlainSession: ClientSession, ChatClient {
     private func handleLine(_ text: String, from user: ChatUser) {
         if text.hasPrefix("/") && !text.hasPrefix("//") {
             runCommand(text, as: user)
-        } else if text.isEmpty {
+        } else if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
             return
         } else {
             sayInFocus(text.hasPrefix("//") ? String(text.dropFirst()) : text, kind: .say, as: user)

@@ -165,11 +165,11 @@ public final class ParleyServer {
         }
         for (proto, address) in listenerOverrides { fresh.overrideListeners(proto, with: address) }
         let old = context.config
-        let changes = ConfigDiff.changes(from: old, to: fresh)
         if fresh.listeners != old.listeners {
             logger.warning("listener changes need a restart", metadata: ["reason": "sockets stay as they are"])
             fresh.listeners = old.listeners
         }
+        let changes = ConfigDiff.changes(from: old, to: fresh)
         context.config = fresh
         context.chat.rules = fresh.nameRules
         context.chat.setDefaultRoom(fresh.server.defaultRoom)

@@ -1,0 +1,167 @@
+import Foundation
+import XCTest
+
+/// A real `parley` process on a kernel-chosen port, with its log captured line by line.
+final class TestServer {
+    let process = Process()
+    let port: Int
+    let configPath: String?
+    private let log = LineCollector()
+
+    /// The folder of the running test bundle, where SwiftPM also puts `parley` and plugins.
+    static var buildFolder: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    static var binary: String { buildFolder.appendingPathComponent("parley").path }
+
+    /// Starts the server with `config` (TOML text) written to a temporary file, or on defaults.
+    init(config: String? = nil, arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+        if let config {
+            let path = TestFiles.temporaryFile(named: "parley.toml", contents: config)
+            configPath = path
+        } else {
+            configPath = nil
+        }
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        var args = ["--plain", "127.0.0.1:0"]
+        if let configPath { args += ["--config", configPath] }
+        process.arguments = args + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        log.start(reading: errors.fileHandleForReading)
+        guard let listening = log.waitFor({ $0.contains("listening") && $0.contains("protocol=plain") }, seconds: 20),
+              let port = Self.parsePort(listening) else {
+            process.terminate()
+            throw TestFailure("server did not report its port; log:\n\(log.all.joined(separator: "\n"))")
+        }
+        self.port = port
+    }
+
+    private static func parsePort(_ line: String) -> Int? {
+        guard let range = line.range(of: "address=") else { return nil }
+        let address = line[range.upperBound...].prefix { $0 != " " }
+        return address.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func connect() throws -> TestClient { try TestClient(port: port) }
+
+    /// Connects and picks a nickname, waiting until the server confirms it.
+    func register(_ nick: String) throws -> TestClient {
+        let client = try connect()
+        try client.send("\(nick)\n")
+        try client.expect("You are now known as \(nick).")
+        try client.expect("#lobby has")
+        return client
+    }
+
+    /// Waits for a log line containing every fragment.
+    @discardableResult
+    func waitForLog(_ fragments: String..., seconds: Double = 10) throws -> String {
+        guard let line = log.waitFor({ line in fragments.allSatisfy { line.contains($0) } }, seconds: seconds) else {
+            throw TestFailure("no log line with \(fragments); log:\n\(log.all.joined(separator: "\n"))")
+        }
+        return line
+    }
+
+    var logLines: [String] { log.all }
+
+    func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(seconds: Double = 10) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            if Date() > deadline { throw TestFailure("server did not exit within \(seconds) s") }
+            usleep(10_000)
+        }
+        return process.terminationStatus
+    }
+
+    /// Open file descriptors of the server, from /proc.
+    func openFileDescriptorCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum TestFiles {
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "parley-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func temporaryFile(named name: String, contents: String) -> String {
+        let path = temporaryDirectory() + "/" + name
+        try! contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+/// Reads a pipe on a background thread and lets tests wait for a matching line.
+final class LineCollector: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var lines: [String] = []
+    private var finished = false
+
+    func start(reading handle: FileHandle) {
+        let thread = Thread { [self] in
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    condition.lock()
+                    lines.append(line)
+                    condition.broadcast()
+                    condition.unlock()
+                }
+            }
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.start()
+    }
+
+    var all: [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return lines
+    }
+
+    func waitFor(_ match: (String) -> Bool, seconds: Double) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        var checked = 0
+        while true {
+            while checked < lines.count {
+                if match(lines[checked]) { return lines[checked] }
+                checked += 1
+            }
+            if finished || !condition.wait(until: deadline) { return nil }
+        }
+    }
+}

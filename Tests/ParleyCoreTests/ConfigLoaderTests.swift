@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+@testable import ParleyCore
+
+final class ConfigLoaderTests: XCTestCase {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func testExampleConfigDocumentsExactlyTheEmbeddedDefaults() throws {
+        let path = Self.repositoryRoot.appendingPathComponent("parley.example.toml").path
+        XCTAssertEqual(try ConfigLoader.load(path: path), Config.embeddedDefault)
+    }
+
+    func testEmptyFileMeansDefaults() throws {
+        XCTAssertEqual(try ConfigLoader.parse("", file: "empty.toml"), Config.embeddedDefault)
+    }
+
+    func testValuesAreRead() throws {
+        let config = try ConfigLoader.parse("""
+            [server]
+            name = "chat.example"
+            motd = "one\\ntwo\\n"
+            default_room = "#main"
+            [[listen]]
+            protocol = "plain"
+            host = "::"
+            port = 4001
+            [[listen]]
+            protocol = "irc"
+            port = 0
+            [limits]
+            sendq_bytes = 4096
+            [log]
+            level = "debug"
+            """, file: "c.toml")
+        XCTAssertEqual(config.server.name, "chat.example")
+        XCTAssertEqual(config.server.motd, ["one", "two"])
+        XCTAssertEqual(config.server.defaultRoom, "#main")
+        XCTAssertEqual(config.listeners, [
+            Config.Listener(proto: .plain, address: ListenAddress(host: "::", port: 4001)),
+            Config.Listener(proto: .irc, address: ListenAddress(host: "0.0.0.0", port: 0)),
+        ])
+        XCTAssertEqual(config.limits.sendqBytes, 4096)
+        XCTAssertEqual(config.logLevel, .debug)
+    }
+
+    func testEveryProblemIsReportedWithLineAndKey() {
+        let text = """
+            [server]
+            name = 42
+            [limits]
+            nick_length = 3
+            bogus = true
+            [[listen]]
+            protocol = "plain"
+            port = 5000
+            [[listen]]
+            protocol = "plain"
+            port = 5000
+            """
+        XCTAssertThrowsError(try ConfigLoader.parse(text, file: "x.toml")) { error in
+            let problems = (error as! ConfigError).problems.map(\.description)
+            XCTAssertEqual(problems, [
+                "x.toml:2: server.name: expected a string, got integer 42",
+                "x.toml:4: limits.nick_length: 3 is out of range: expected 9 to 64",
+                "x.toml:5: limits.bogus: unknown key (expected one of: max_clients, max_clients_per_ip, max_line_bytes, nick_length, registration_timeout_seconds, room_length, sendq_bytes, topic_length)",
+                "x.toml:11: listen[1].port: 0.0.0.0:5000 is already used by an earlier [[listen]]",
+            ])
+        }
+    }
+
+    func testMissingListenerKeysPointAtTheTable() {
+        XCTAssertThrowsError(try ConfigLoader.parse("[[listen]]\nhost = \"::\"\n", file: "x.toml")) { error in
+            let problems = (error as! ConfigError).problems.map(\.description)
+            XCTAssertEqual(problems, ["x.toml:1: listen[0].protocol: missing (plain or irc)", "x.toml:1: listen[0].port: missing"])
+        }
+    }
+
+    func testNoListenersIsAnError() {
+        XCTAssertThrowsError(try ConfigLoader.parse("listen = []\n", file: "x.toml")) { error in
+            XCTAssertEqual((error as! ConfigError).problems.map(\.description),
+                           ["x.toml:1: listen: at least one [[listen]] is needed"])
+        }
+    }
+
+    func testMotdAndMotdFileAreExclusiveAndFileIsRead() throws {
+        let dir = NSTemporaryDirectory() + "parley-motd-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "from a file\nline two\n".write(toFile: dir + "/motd.txt", atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.parse("[server]\nmotd_file = \"motd.txt\"\n", file: dir + "/p.toml")
+        XCTAssertEqual(config.server.motd, ["from a file", "line two"])
+        XCTAssertThrowsError(try ConfigLoader.parse("[server]\nmotd = \"a\"\nmotd_file = \"motd.txt\"\n", file: dir + "/p.toml"))
+        XCTAssertThrowsError(try ConfigLoader.parse("[server]\nmotd_file = \"absent.txt\"\n", file: dir + "/p.toml"))
+    }
+}

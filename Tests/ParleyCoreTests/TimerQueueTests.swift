@@ -1,0 +1,18 @@
+import XCTest
+@testable import ParleyCore
+
+final class TimerQueueTests: XCTestCase {
+    func testDueTimersRunInDeadlineOrderAndCancelledOnesNever() {
+        let timers = TimerQueue()
+        var fired: [Int] = []
+        timers.schedule(afterMilliseconds: 0) { fired.append(1) }
+        let cancelled = timers.schedule(afterMilliseconds: 0) { fired.append(99) }
+        timers.schedule(afterMilliseconds: 0) { fired.append(2) }
+        timers.schedule(afterMilliseconds: 60_000) { fired.append(3) }
+        timers.cancel(cancelled)
+        timers.runDue()
+        XCTAssertEqual(fired.sorted(), [1, 2])
+        XCTAssertGreaterThan(timers.millisecondsUntilNextDue(), 50_000)
+        XCTAssertEqual(timers.activeCount, 1)
+    }
+}
