@@ -3,13 +3,25 @@ import PackageDescription
 
 // Dependencies, each chosen for a job we should not hand-write (CI builds them on every run):
 //   swift-argument-parser: the `parley` command line and its --help.
-//   swift-log: one logging API for the server and, later, plugins' host-side messages.
+//   swift-log: one logging API for the server.
 //   TOMLKit: the config file parser (wraps toml++, gives line/column on syntax errors).
+// System libraries (Debian): libffi-dev (typed plugin commands), libcrypt (operator passwords).
+
+/// A plugin is a dynamic library product; the server loads lib<Name>.so from its plugin folder.
+func plugin(_ name: String) -> Product {
+    .library(name: name, type: .dynamic, targets: [name])
+}
+
 let package = Package(
     name: "Parley",
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .library(name: "ParleyCore", targets: ["ParleyCore"]),
+        .library(name: "ParleyPluginKit", targets: ["ParleyPluginKit"]),
+        plugin("ProfanityFilter"),
+        plugin("EchoBot"),
+        plugin("Timestamp"),
+        plugin("Dice"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,15 +29,24 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        .target(name: "CParleySys"),
+        // The plugin ABI: the only header a C plugin needs.
+        .target(name: "CParleyPlugin"),
+        .target(
+            name: "CParleySys",
+            dependencies: ["CParleyPlugin"],
+            linkerSettings: [.linkedLibrary("ffi"), .linkedLibrary("crypt")]
+        ),
         .target(
             name: "ParleyCore",
             dependencies: [
                 "CParleySys",
+                "CParleyPlugin",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The Swift SDK for plugin authors: no unsafe pointers in plugin code.
+        .target(name: "ParleyPluginKit", dependencies: ["CParleyPlugin"]),
         .executableTarget(
             name: "parley",
             dependencies: [
@@ -34,8 +55,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // The standard plugins.
+        .target(name: "ProfanityFilter", dependencies: ["ParleyPluginKit"], path: "Plugins/ProfanityFilter"),
+        .target(name: "EchoBot", dependencies: ["ParleyPluginKit"], path: "Plugins/EchoBot"),
+        .target(name: "Timestamp", dependencies: ["ParleyPluginKit"], path: "Plugins/Timestamp"),
+        .target(name: "Dice", dependencies: ["CParleyPlugin"], path: "Plugins/Dice"),
+
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"]),
-        // Depends on the executable only so that `swift test` builds it; the tests run it as a process.
-        .testTarget(name: "IntegrationTests", dependencies: ["parley"]),
+        // Depends on the executable only so that `swift test` builds it; the tests run it as a
+        // process and load the plugins' .so files from the build folder (never link them:
+        // each exports the same entry symbol).
+        .testTarget(name: "IntegrationTests", dependencies: ["parley"], exclude: ["Fixtures"]),
     ]
 )

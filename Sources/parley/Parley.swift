@@ -12,14 +12,15 @@ struct Parley: ParsableCommand {
         With no --config, parley runs on embedded defaults: plain text on 0.0.0.0:4000, default room #lobby.
         SIGHUP reloads the config file; SIGINT and SIGTERM shut down gracefully.
         Config keys are documented in docs/CONFIG.md and parley.example.toml.
-        """
+        """,
+        subcommands: [Passwd.self, PluginTools.self]
     )
 
     @Option(name: .long, help: ArgumentHelp("The TOML config file. Without it, embedded defaults are used.", valueName: "file"))
     var config: String?
 
     @Option(name: .customLong("plugin-dir"),
-            help: ArgumentHelp("Where plugins (.so) are loaded from. Default: the folder holding the parley executable.", valueName: "dir"))
+            help: ArgumentHelp("Where plugins (libNAME.so or NAME.so) are loaded from. Default: the folder holding the parley executable, where `swift build` puts the bundled plugins.", valueName: "dir"))
     var pluginDir: String?
 
     @Option(name: .long, help: ArgumentHelp("Serve the plain-text protocol here instead of the config's plain listeners. Port 0 picks a free port (the log says which).", valueName: "host:port"))
@@ -71,8 +72,8 @@ struct Parley: ParsableCommand {
         if let plain { overrides.append((.plain, try ListenAddress(parsing: plain))) }
         if let irc { overrides.append((.irc, try ListenAddress(parsing: irc))) }
 
-        let server = ParleyServer(config: loaded, configPath: config, listenerOverrides: overrides,
-                                  logger: logger, logLevel: level)
+        let server = ParleyServer(config: loaded, configPath: config, pluginDirectory: pluginDir ?? executableDirectory(),
+                                  listenerOverrides: overrides, logger: logger, logLevel: level)
         do {
             try server.start()
         } catch {
@@ -85,4 +86,14 @@ struct Parley: ParsableCommand {
 
 func printToStderr(_ text: String) {
     writeToStandardError(text + "\n")
+}
+
+/// The folder of the running executable, from /proc/self/exe.
+func executableDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard length > 0 else { return "." }
+    let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return String(path[..<slash])
 }

@@ -35,6 +35,7 @@ final class LifecycleTests: XCTestCase {
         let bob = try server.register("bob")
         let path = try XCTUnwrap(server.configPath)
         try """
+            plugins = []
             [server]
             motd = "second edition"
             [limits]
@@ -53,7 +54,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(try bob.nextMessage(), "<alice> still connected")
 
         // A broken file is refused and the running config stays.
-        try "[limits]\nmax_line_bytes = \"big\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "plugins = []\n[limits]\nmax_line_bytes = \"big\"\n".write(toFile: path, atomically: true, encoding: .utf8)
         server.signal(SIGHUP)
         try server.waitForLog("config reload refused", "limits.max_line_bytes", "expected an integer")
         try alice.send(String(repeating: "a", count: 81) + "\n")

@@ -22,3 +22,29 @@ void parley_ignore_sigpipe(void);
 int parley_errno(void);
 
 #endif
+
+#ifndef PARLEY_SYS_FFI_H
+#define PARLEY_SYS_FFI_H
+#include <stdint.h>
+/* Calls `fn` through libffi. Types are parley_type values (parley_plugin.h): INT32, INT64,
+   DOUBLE, STRING (const char *). `args[i]` points at the i-th argument's value; `result`
+   must hold 8 bytes. Returns 0, or -1 when libffi cannot prepare the call. The libffi
+   ffi_type_* globals are reached here because Swift 6 cannot import them safely. */
+int parley_ffi_invoke(void (*fn)(void), uint32_t return_type, uint32_t arg_count,
+                      const uint32_t *arg_types, void **args, void *result);
+
+/* Password hashing through libcrypt: yescrypt ($y$) by default.
+   Returns 0 and writes the hash (NUL-terminated) into `out`, or -1. */
+int parley_crypt_hash(const char *password, char *out, size_t out_size);
+/* Returns 1 when `password` matches `hash`, 0 otherwise (also for malformed hashes). */
+int parley_crypt_verify(const char *password, const char *hash);
+#endif
+
+#ifndef PARLEY_SYS_CRUMBS_H
+#define PARLEY_SYS_CRUMBS_H
+/* Crash breadcrumbs: the host records which plugin hook is running (pointers to strings that
+   live as long as the process). On SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT the handler
+   prints "parley: crashed in plugin NAME (HOOK)" to stderr and re-raises the signal. */
+void parley_breadcrumb_set(const char *plugin, const char *hook);
+void parley_install_crash_reporter(void);
+#endif

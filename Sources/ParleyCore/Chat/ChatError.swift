@@ -8,4 +8,6 @@ public enum ChatError: Error, Equatable {
     case notInRoom(String)
     case topicTooLong(limit: Int)
     case emptyMessage
+    /// A plugin refused the message; the reason is for the sender.
+    case rejected(String)
 }

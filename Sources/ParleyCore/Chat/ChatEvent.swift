@@ -27,6 +27,14 @@ public struct ChatMessage {
     public var text: String
     /// Wall-clock receive time, seconds since the epoch.
     public let receivedAt: Double
+    /// Metadata from ANNOTATE plugins, for front-ends: "time" (RFC 3339), "prefix" (plain text).
+    public var annotations: [(key: String, value: String)] = []
+    /// 0 for people; for a bot's message, one more than the message that triggered it.
+    public var botDepth: UInt32 = 0
+
+    public func annotation(_ key: String) -> String? {
+        annotations.first { $0.key == key }?.value
+    }
 
     public init(sender: ChatUser, target: MessageTarget, kind: MessageKind, text: String,
                 receivedAt: Double = wallClockSeconds()) {
@@ -48,6 +56,27 @@ public enum ChatEvent {
     case nickChanged(ChatUser, oldNick: String)
     case topicChanged(Room, by: ChatUser)
     case serverNotice(String)
+}
+
+/// The plugin chain as the core sees it: every message passes `filter` before delivery and
+/// `observe` after. The core knows nothing else of plugins.
+public protocol MessageChain: AnyObject {
+    func filter(_ message: inout ChatMessage) -> ChainOutcome
+    func observe(_ message: ChatMessage)
+}
+
+public enum ChainOutcome: Equatable {
+    case deliver
+    case drop
+    case reject(String)
+}
+
+/// Told of membership changes after they are announced (plugins' event hooks).
+public protocol ChatListener: AnyObject {
+    func userJoined(_ user: ChatUser, _ room: Room)
+    func userParted(_ user: ChatUser, _ room: Room, reason: String?)
+    func userQuit(_ user: ChatUser, reason: String)
+    func userChangedNick(_ user: ChatUser, oldNick: String)
 }
 
 /// A front-end's session, as the core sees it.

@@ -6,6 +6,8 @@ public final class ChatServer {
     private var usersByNick: [String: ChatUser] = [:]
     private var roomsByName: [String: Room] = [:]
     private var nextUserID: UInt64 = 1
+    public weak var chain: MessageChain?
+    public weak var listener: ChatListener?
 
     public init(rules: NameRules, defaultRoomName: String) {
         self.rules = rules
@@ -67,6 +69,7 @@ public final class ChatServer {
         var audience = usersSharingRooms(with: user)
         audience.append(user)
         Delivery.deliver(.nickChanged(user, oldNick: oldNick), to: audience)
+        listener?.userChangedNick(user, oldNick: oldNick)
     }
 
     // MARK: Rooms
@@ -83,6 +86,7 @@ public final class ChatServer {
         room.add(user)
         user.rooms.append(room)
         Delivery.deliver(.joined(user, room), to: room.members)
+        listener?.userJoined(user, room)
         return room
     }
 
@@ -91,6 +95,7 @@ public final class ChatServer {
         guard room.contains(user) else { throw .notInRoom(room.name) }
         Delivery.deliver(.parted(user, room, reason: reason), to: room.members)
         leave(user, room)
+        listener?.userParted(user, room, reason: reason)
     }
 
     /// Removes a user everywhere and tells everyone who shared a room with them, once each.
@@ -102,6 +107,7 @@ public final class ChatServer {
         usersByNick[user.foldedNick] = nil
         Delivery.deliver(.quit(user, reason: reason), to: audience)
         user.client = nil
+        listener?.userQuit(user, reason: reason)
     }
 
     public func setTopic(_ room: Room, text: String, by user: ChatUser) throws(ChatError) {
@@ -133,17 +139,40 @@ public final class ChatServer {
 
     // MARK: Messages
 
-    /// Routes a message: room messages reach every other member, private ones their target.
+    /// Routes a message through the plugin chain: room messages reach every other member,
+    /// private ones their target; then observers (bots) see what was delivered.
     public func send(_ message: ChatMessage) throws(ChatError) {
+        var message = message
         if message.text.isEmpty { throw .emptyMessage }
         switch message.target {
         case .room(let room):
             guard room.contains(message.sender) else { throw .notInRoom(room.name) }
-            Delivery.deliver(.message(message), to: room.members, except: message.sender)
         case .user(let recipient):
             guard users[recipient.id] === recipient else { throw .noSuchNick(recipient.nick) }
+        }
+        if let chain {
+            switch chain.filter(&message) {
+            case .deliver: break
+            case .drop: return
+            case .reject(let reason): throw .rejected(reason)
+            }
+        }
+        switch message.target {
+        case .room(let room):
+            Delivery.deliver(.message(message), to: room.members, except: message.sender)
+        case .user(let recipient):
             Delivery.deliver(.message(message), to: CollectionOfOne(recipient))
         }
+        chain?.observe(message)
+    }
+
+    // MARK: Bots
+
+    /// A user with no connection, owned by a plugin; it leaves like anyone else.
+    public func registerBot(nick: String, client: ChatClient) throws(ChatError) -> ChatUser {
+        let bot = try register(nick: nick, username: "bot", host: "bots.parley", realName: "Plugin bot", client: client)
+        bot.isBot = true
+        return bot
     }
 
     /// A notice from the server to every connected user (shutdown, for example).

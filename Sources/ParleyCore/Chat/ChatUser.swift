@@ -10,6 +10,8 @@ public final class ChatUser {
     public let connectedAt: Double
     public internal(set) var rooms: [Room] = []
     public weak var client: ChatClient?
+    /// A plugin's bot: no connection, and other bots never answer it.
+    public internal(set) var isBot = false
 
     init(id: UInt64, nick: String, username: String, host: String, realName: String, client: ChatClient) {
         self.id = id

@@ -44,6 +44,45 @@ public struct Config: Equatable, Sendable {
         public var registrationTimeoutSeconds = 60
     }
 
+    /// One `key = value` of a plugin's section; arrays become one setting per element.
+    public struct PluginSetting: Equatable, Sendable {
+        public var key: String
+        public var value: String
+
+        public init(_ key: String, _ value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public struct Plugins: Equatable, Sendable {
+        /// Plugin names in chain order; `X` loads libX.so or X.so from the plugin folder.
+        public var chain = ["ProfanityFilter", "Timestamp", "EchoBot", "Dice"]
+        /// Plugins whose failure to load stops startup (others are skipped with a log line).
+        public var required: [String] = []
+        /// Load files or folders writable by group or others. Off: anyone who can write there
+        /// could run code inside the server.
+        public var allowInsecurePermissions = false
+        /// `[plugin.NAME]` sections, handed to each plugin as key/value pairs.
+        public var sections: [String: [PluginSetting]] = [
+            "ProfanityFilter": [
+                PluginSetting("words", "darn"), PluginSetting("words", "heck"), PluginSetting("words", "frak"),
+                PluginSetting("action", "mask"),
+            ],
+            "Timestamp": [PluginSetting("format", "[%H:%M:%S]"), PluginSetting("timezone", "UTC")],
+            "EchoBot": [PluginSetting("nick", "EchoBot"), PluginSetting("rooms", "#lobby")],
+        ]
+    }
+
+    /// A server operator: may /reload and see /plugins. The password is a crypt(3) hash
+    /// (yescrypt from `parley passwd`), never the password itself.
+    public struct Operator: Equatable, Sendable {
+        public var name: String
+        public var passwordHash: String
+    }
+
+    public var plugins = Plugins()
+    public var operators: [Operator] = []
     public var server = Server()
     public var listeners: [Listener] = [
         Listener(proto: .plain, address: ListenAddress(host: "0.0.0.0", port: 4000)),

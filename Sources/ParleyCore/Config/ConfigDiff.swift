@@ -20,6 +20,8 @@ enum ConfigDiff {
         note("limits.topic_length", \.limits.topicLength)
         note("limits.registration_timeout_seconds", \.limits.registrationTimeoutSeconds)
         note("log.level", \.logLevel)
+        note("plugins", \.plugins)
+        note("operator", \.operators)
         return changed
     }
 }

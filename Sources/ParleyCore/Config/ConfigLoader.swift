@@ -32,6 +32,10 @@ public enum ConfigLoader {
             if listeners.isEmpty { root.problem("listen", "at least one [[listen]] is needed") }
         }
         readLimits(root.table("limits"), into: &config.limits)
+        readPlugins(root, into: &config.plugins)
+        if let operators = root.arrayOfTables("operator") {
+            config.operators = operators.compactMap(readOperator)
+        }
         if let log = root.table("log") {
             if let level = log.choice("level", logLevels) { config.logLevel = level }
             log.finish()
@@ -130,6 +134,45 @@ public enum ConfigLoader {
             limits.registrationTimeoutSeconds = value
         }
         reader.finish()
+    }
+
+    private static func readPlugins(_ root: TOMLTableReader, into plugins: inout Config.Plugins) {
+        let nameCheck: (String) -> String? = { name in
+            name.isEmpty || name.contains("/") || name.hasPrefix(".") ? "'\(name)' is not a plugin name" : nil
+        }
+        if let chain = root.stringArray("plugins", check: nameCheck) {
+            plugins.chain = chain
+            var seen: Set<String> = []
+            for name in chain where !seen.insert(name).inserted {
+                root.problem("plugins", "\(name) is listed twice")
+            }
+        }
+        if let required = root.stringArray("required_plugins", check: nameCheck) {
+            plugins.required = required
+            for name in required where !plugins.chain.contains(name) {
+                root.problem("required_plugins", "\(name) is required but not in plugins")
+            }
+        }
+        if let allow = root.bool("insecure_plugin_permissions") { plugins.allowInsecurePermissions = allow }
+        if let sections = root.table("plugin") {
+            plugins.sections = [:]
+            for name in sections.table.keys {
+                guard let section = sections.table(name) else { continue }
+                plugins.sections[name] = section.pluginSettings()
+            }
+        }
+    }
+
+    private static func readOperator(_ reader: TOMLTableReader) -> Config.Operator? {
+        let name = reader.string("name") { $0.isEmpty || $0.contains(" ") ? "must be one word" : nil }
+        let hash = reader.string("password_hash") { hash in
+            hash.hasPrefix("$") ? nil : "must be a crypt(3) hash such as `parley passwd` prints, never a plain password"
+        }
+        reader.finish()
+        if reader.table["name"] == nil { reader.problem("name", "missing") }
+        if reader.table["password_hash"] == nil { reader.problem("password_hash", "missing (make one with `parley passwd`)") }
+        guard let name, let hash else { return nil }
+        return Config.Operator(name: name, passwordHash: hash)
     }
 
     static func directory(of path: String) -> String {

@@ -65,6 +65,68 @@ final class TOMLTableReader {
         return picked
     }
 
+    func bool(_ key: String) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard value.type == .bool, let flag = value.bool else {
+            wrongType(key, expected: "true or false", got: value)
+            return nil
+        }
+        return flag
+    }
+
+    func stringArray(_ key: String, check: ((String) -> String?)? = nil) -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value.array else {
+            wrongType(key, expected: "an array of strings", got: value)
+            return nil
+        }
+        var strings: [String] = []
+        for element in array {
+            guard let text = element.string else {
+                problem(key, "every element must be a string, got \(element.type)")
+                return nil
+            }
+            if let complaint = check?(text) {
+                problem(key, complaint)
+                return nil
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
+    /// A plugin's section as flat key/value strings: the plugin validates the meaning itself.
+    func pluginSettings() -> [Config.PluginSetting] {
+        var settings: [Config.PluginSetting] = []
+        for key in table.keys {
+            guard let value = value(key) else { continue }
+            if let array = value.array {
+                for element in array {
+                    if let text = scalarText(element) {
+                        settings.append(.init(key, text))
+                    } else {
+                        problem(key, "array elements must be strings, numbers or booleans, got \(element.type)")
+                    }
+                }
+            } else if let text = scalarText(value) {
+                settings.append(.init(key, text))
+            } else {
+                problem(key, "must be a string, number, boolean or an array of them, got \(value.type)")
+            }
+        }
+        return settings
+    }
+
+    private func scalarText(_ value: TOMLValueConvertible) -> String? {
+        switch value.type {
+        case .string: return value.string
+        case .int: return value.int.map { String($0) }
+        case .double: return value.double.map { String($0) }
+        case .bool: return value.bool.map { $0 ? "true" : "false" }
+        default: return nil
+        }
+    }
+
     func table(_ key: String) -> TOMLTableReader? {
         guard let value = value(key) else { return nil }
         guard let inner = value.table else {

@@ -116,16 +116,50 @@ extension PlainSession {
             session.quit(reason: args.isEmpty ? "Quit" : "Quit: \(args.rest)")
         },
         PlainCommand(name: "help", usage: "/help [command]", summary: "list commands, or explain one") { session, _, args in
+            let pluginCommands = session.context.plugins?.commandHelp ?? []
             if let name = args.words.first {
-                let wanted = name.hasPrefix("/") ? name.dropFirst() : name
-                guard let command = commands.first(where: { $0.name == wanted.lowercased() }) else {
-                    return session.error("no command /\(wanted); type /help for the list")
+                let wanted = (name.hasPrefix("/") ? name.dropFirst() : name).lowercased()
+                if let command = commands.first(where: { $0.name == wanted }) {
+                    return session.say("-!- \(command.usage): \(command.summary)")
                 }
-                return session.say("-!- \(command.usage): \(command.summary)")
+                if let command = pluginCommands.first(where: { $0.usage.hasPrefix("/\(wanted) ") }) {
+                    return session.say("-!- \(command.usage): \(command.help)")
+                }
+                return session.error("no command /\(wanted); type /help for the list")
             }
             session.say("-!- Commands:")
             for command in commands { session.say("-!-   \(command.usage) - \(command.summary)") }
+            if !pluginCommands.isEmpty {
+                session.say("-!- From plugins:")
+                for command in pluginCommands { session.say("-!-   \(command.usage) - \(command.help)") }
+            }
             session.say("-!- Anything else you type goes to your current room. Start a line with // to send a literal /.")
+        },
+        PlainCommand(name: "oper", usage: "/oper name password", summary: "become a server operator") { session, user, args in
+            let words = args.words
+            guard words.count == 2 else { return session.usage("oper") }
+            let name = String(words[0])
+            let matched = session.context.config.operators.first { $0.name == name }
+            guard let matched, verifyPassword(String(words[1]), hash: matched.passwordHash) else {
+                session.logger.warning("operator login failed", metadata: ["client": "\(session.connection.id)",
+                                                                           "nick": "\(user.nick)", "operator": "\(name)"])
+                return session.error("wrong operator name or password")
+            }
+            session.operatorName = name
+            session.logger.notice("operator login", metadata: ["nick": "\(user.nick)", "operator": "\(name)"])
+            session.say("-!- You are now a server operator (\(name))")
+        },
+        PlainCommand(name: "reload", usage: "/reload", summary: "operators: reload the config and plugins") { session, user, args in
+            guard session.requireOperator("reload") else { return }
+            session.say("-!- Reloading config and plugins...")
+            session.context.operations?.scheduleReload(requestedBy: "\(user.nick) (operator)") { [weak session] lines in
+                for line in lines { session?.say("-!- \(line)") }
+                session?.say("-!- Reload done")
+            }
+        },
+        PlainCommand(name: "plugins", usage: "/plugins", summary: "operators: loaded plugins, chain order and time per hook") { session, _, _ in
+            guard session.requireOperator("plugins") else { return }
+            for line in session.context.plugins?.describe() ?? ["Plugins are not loaded"] { session.say("-!- \(line)") }
         },
     ]
 
@@ -133,10 +167,18 @@ extension PlainSession {
         let body = line.dropFirst()
         let nameEnd = body.firstIndex { $0 == " " || $0 == "\t" } ?? body.endIndex
         let name = body[..<nameEnd].lowercased()
-        guard let command = Self.commands.first(where: { $0.name == name }) else {
-            return error("unknown command /\(name); type /help for the list")
+        let arguments = PlainArguments(body[nameEnd...])
+        if let command = Self.commands.first(where: { $0.name == name }) {
+            return command.run(self, user, arguments)
         }
-        command.run(self, user, PlainArguments(body[nameEnd...]))
+        if context.plugins?.runCommand(name, arguments: arguments.rest, caller: user, room: focus) == true { return }
+        error("unknown command /\(name); type /help for the list")
+    }
+
+    func requireOperator(_ command: String) -> Bool {
+        guard operatorName == nil else { return true }
+        error("/\(command) is for operators; use /oper name password first")
+        return false
     }
 
     func usage(_ name: String) {

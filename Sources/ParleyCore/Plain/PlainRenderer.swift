@@ -28,6 +28,12 @@ enum PlainRenderer {
     }
 
     private static func renderMessage(_ message: ChatMessage, inFocus: Bool) -> String {
+        let line = renderMessageBody(message, inFocus: inFocus)
+        guard let prefix = message.annotation("prefix") else { return line }
+        return PlainText.sanitize(prefix) + " " + line
+    }
+
+    private static func renderMessageBody(_ message: ChatMessage, inFocus: Bool) -> String {
         let text = PlainText.sanitize(message.text)
         let nick = message.sender.nick
         switch message.target {

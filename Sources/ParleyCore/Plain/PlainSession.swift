@@ -8,6 +8,8 @@ final class PlainSession: ClientSession, ChatClient {
     /// The room plain text goes to: the one joined last, unless parted.
     var focus: Room?
     private var registrationTimer: TimerID?
+    /// Set by a successful /oper: may /reload and see /plugins.
+    var operatorName: String?
 
     init(connection: Connection, context: ServerContext) {
         self.connection = connection
@@ -165,6 +167,7 @@ final class PlainSession: ClientSession, ChatClient {
         case .notInRoom(let name): return "you are not in \(name)"
         case .topicTooLong(let limit): return "a topic is at most \(limit) bytes"
         case .emptyMessage: return "nothing to send"
+        case .rejected(let reason): return "message not sent: \(reason)"
         }
     }
 

@@ -4,10 +4,11 @@ import Logging
 
 /// The running server: listeners, connections, limits, signals, reload and shutdown,
 /// all on one poll() loop.
-public final class ParleyServer {
+public final class ParleyServer: ServerOperations {
     public let loop = EventLoop()
     public let context: ServerContext
     private let configPath: String?
+    private let pluginDirectory: String
     private let listenerOverrides: [(ListenerProtocol, ListenAddress)]
     private var listeners: [ListenerHandler] = []
     private var sessions: [UInt64: ClientSession] = [:]
@@ -22,23 +23,32 @@ public final class ParleyServer {
     /// - Parameters:
     ///   - configPath: the file SIGHUP re-reads; nil when running on embedded defaults.
     ///   - listenerOverrides: `--plain`/`--irc`, re-applied on every reload.
-    public init(config: Config, configPath: String?, listenerOverrides: [(ListenerProtocol, ListenAddress)],
-                logger: Logger, logLevel: SharedLogLevel) {
+    public init(config: Config, configPath: String?, pluginDirectory: String,
+                listenerOverrides: [(ListenerProtocol, ListenAddress)], logger: Logger, logLevel: SharedLogLevel) {
         var config = config
         for (proto, address) in listenerOverrides { config.overrideListeners(proto, with: address) }
         let chat = ChatServer(rules: config.nameRules, defaultRoomName: config.server.defaultRoom)
         self.context = ServerContext(loop: loop, chat: chat, config: config, logger: logger)
         self.configPath = configPath
+        self.pluginDirectory = pluginDirectory
         self.listenerOverrides = listenerOverrides
         self.sharedLevel = logLevel
         logLevel.value = config.logLevel
+        context.operations = self
     }
 
     public var connectionCount: Int { sessions.count }
 
-    /// Opens every listener and installs signal handling. Throws when a listener cannot bind.
+    /// Loads plugins, opens every listener and installs signal handling. Throws when a
+    /// required plugin fails or a listener cannot bind.
     public func start() throws {
         parley_ignore_sigpipe()
+        let plugins = try PluginHost(context: context, directory: pluginDirectory)
+        context.plugins = plugins
+        context.chat.chain = plugins
+        context.chat.listener = plugins
+        logger.info("plugin folder", metadata: ["path": "\(pluginDirectory)"])
+        try plugins.loadConfigured()
         for listener in context.config.listeners {
             guard listener.proto == .plain else {
                 logger.warning("listener skipped", metadata: [
@@ -51,6 +61,7 @@ public final class ParleyServer {
             logger.notice("listening", metadata: ["protocol": "\(listener.proto.rawValue)",
                                                   "address": "\(socket.boundAddress)"])
         }
+        guard !listeners.isEmpty else { throw StartupError.noListeners }
         signalPipe = try SignalPipe(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
             handleSignal(signal)
         }
@@ -65,8 +76,8 @@ public final class ParleyServer {
     private func handleSignal(_ signal: Int32) {
         switch signal {
         case SIGHUP:
-            logger.notice("SIGHUP received: reloading config")
-            reload()
+            logger.notice("SIGHUP received: reloading config and plugins")
+            scheduleReload(requestedBy: "SIGHUP") { _ in }
         default:
             let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
             logger.notice("\(name) received: shutting down")
@@ -87,7 +98,7 @@ public final class ParleyServer {
                 return
             }
             guard let (fd, peer) = accepted else { return }
-            if let refusal = refusalReason(for: peer) {
+            if let refusal = refusalReason(for: peer) ?? context.plugins?.admitConnection(from: peer.host) {
                 logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
                 refuse(fd: fd, line: "error: \(refusal)")
                 continue
@@ -147,12 +158,23 @@ public final class ParleyServer {
 
     // MARK: Reload and shutdown
 
-    /// Re-reads the config file: MOTD, limits and log level apply at once to everyone;
-    /// listener changes need a restart. A bad file changes nothing.
-    public func reload() {
+    /// Deferred to the top of the loop, so a reload never runs inside a plugin's own hook.
+    func scheduleReload(requestedBy: String, then report: @escaping ([String]) -> Void) {
+        loop.deferToNextTurn { [self] in
+            logger.notice("reload started", metadata: ["by": "\(requestedBy)"])
+            var lines = reloadConfig()
+            lines += context.plugins?.reload() ?? []
+            report(lines)
+        }
+    }
+
+    /// Re-reads the config file: MOTD, limits, log level and plugin settings apply at once;
+    /// listener changes need a restart. A bad file changes nothing. Returns what happened.
+    @discardableResult
+    func reloadConfig() -> [String] {
         guard let configPath else {
             logger.notice("config reload skipped", metadata: ["reason": "running on embedded defaults (no --config)"])
-            return
+            return ["config: running on embedded defaults (no --config); plugins reloaded from their files"]
         }
         var fresh: Config
         do {
@@ -161,7 +183,7 @@ public final class ParleyServer {
             for problem in error.problems {
                 logger.error("config reload refused", metadata: ["reason": "\(problem)"])
             }
-            return
+            return ["config refused, the running config stays: "] + error.problems.map { "  \($0)" }
         }
         for (proto, address) in listenerOverrides { fresh.overrideListeners(proto, with: address) }
         let old = context.config
@@ -175,7 +197,9 @@ public final class ParleyServer {
         context.chat.setDefaultRoom(fresh.server.defaultRoom)
         sharedLevel.value = fresh.logLevel
         for session in sessions.values { session.applyLimits(fresh.limits) }
-        logger.notice("config reloaded", metadata: ["changed": "\(changes.isEmpty ? "nothing" : changes.joined(separator: ","))"])
+        let changed = changes.isEmpty ? "nothing" : changes.joined(separator: ",")
+        logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
+        return ["config reloaded; changed: \(changed)"]
     }
 
     /// Tells every client, flushes, closes, and stops the loop (or gives up after a few seconds).
@@ -185,6 +209,7 @@ public final class ParleyServer {
         for listener in listeners { listener.close() }
         listeners = []
         if sessions.isEmpty {
+            context.plugins?.shutdownAll()
             loop.stop()
             return
         }
@@ -192,7 +217,13 @@ public final class ParleyServer {
             session.sendServerNotice(reason)
             session.connection.closeAfterFlush(reason: reason, timeoutMilliseconds: 3000)
         }
+        context.plugins?.shutdownAll()
     }
+}
+
+enum StartupError: Error, CustomStringConvertible {
+    case noListeners
+    var description: String { "no listener is open: configure a plain [[listen]] or pass --plain HOST:PORT" }
 }
 
 /// Accepts on one listening socket for one protocol.

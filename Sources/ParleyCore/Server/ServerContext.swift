@@ -6,6 +6,9 @@ public final class ServerContext {
     public let chat: ChatServer
     public internal(set) var config: Config
     public let logger: Logger
+    /// Nil until plugins are loaded (and in tests that run without them).
+    public internal(set) var plugins: PluginHost?
+    weak var operations: ServerOperations?
 
     init(loop: EventLoop, chat: ChatServer, config: Config, logger: Logger) {
         self.loop = loop
@@ -13,6 +16,12 @@ public final class ServerContext {
         self.config = config
         self.logger = logger
     }
+}
+
+/// What operators can ask of the running server.
+protocol ServerOperations: AnyObject {
+    /// Reloads config and plugins at the top of the next loop turn, then reports what happened.
+    func scheduleReload(requestedBy: String, then report: @escaping ([String]) -> Void)
 }
 
 /// A protocol session bound to one connection, as the server manages it.

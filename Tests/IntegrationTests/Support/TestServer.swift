@@ -15,13 +15,16 @@ final class TestServer {
 
     static var binary: String { buildFolder.appendingPathComponent("parley").path }
 
-    /// Starts the server with `config` (TOML text) written to a temporary file, or on defaults.
-    init(config: String? = nil, arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
-        if let config {
-            let path = TestFiles.temporaryFile(named: "parley.toml", contents: config)
-            configPath = path
-        } else {
+    /// Starts the server with `config` (TOML text) written to a temporary file. Core tests run
+    /// without plugins (`plugins = []` is added unless the config names its own), so what
+    /// they assert is the core alone; `embeddedDefaults` runs with no config file at all.
+    init(config: String? = nil, embeddedDefaults: Bool = false, arguments: [String] = []) throws {
+        if embeddedDefaults {
             configPath = nil
+        } else {
+            var text = config ?? ""
+            if !text.contains("plugins =") { text = "plugins = []\n" + text }
+            configPath = TestFiles.temporaryFile(named: "parley.toml", contents: text)
         }
         process.executableURL = URL(fileURLWithPath: Self.binary)
         var args = ["--plain", "127.0.0.1:0"]

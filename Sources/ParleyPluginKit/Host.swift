@@ -1,0 +1,197 @@
+import CParleyPlugin
+
+/// The server, as one plugin instance sees it. Everything registered here is removed by
+/// the server when the plugin is unloaded or reloaded.
+public final class Host {
+    let handle: OpaquePointer
+    let api: UnsafePointer<parley_host_api>
+    /// Closure boxes handed to the server as userdata; released at shutdown.
+    private var boxes: [Unmanaged<AnyObject>] = []
+
+    init(handle: OpaquePointer, api: UnsafePointer<parley_host_api>) {
+        self.handle = handle
+        self.api = api
+    }
+
+    func releaseBoxes() {
+        boxes.forEach { $0.release() }
+        boxes = []
+    }
+
+    private func retain(_ box: AnyObject) -> UnsafeMutableRawPointer {
+        let unmanaged = Unmanaged.passRetained(box)
+        boxes.append(unmanaged)
+        return unmanaged.toOpaque()
+    }
+
+    // MARK: Hooks
+
+    /// Runs `hook` on every message in `phase`. A thrown error is logged and counts as `.pass`.
+    public func onMessage(_ phase: Phase, _ hook: @escaping (Message) throws -> Verdict) {
+        let userdata = retain(Box(hook))
+        _ = api.pointee.hook_message(handle, phase.abi, { handle, userdata, raw in
+            guard let userdata, let raw, let host = Instances.host(for: handle) else { return PARLEY_PASS }
+            let hook = Unmanaged<Box<(Message) throws -> Verdict>>.fromOpaque(userdata).takeUnretainedValue().value
+            let message = Message(raw: raw, host: host)
+            do {
+                switch try hook(message) {
+                case .pass: return PARLEY_PASS
+                case .stop: return PARLEY_STOP
+                case .drop: return PARLEY_DROP
+                case .reject(let reason):
+                    var reason = reason
+                    reason.withParleyStr { _ = host.api.pointee.message_reject(host.handle, raw, $0) }
+                    return PARLEY_REJECT
+                }
+            } catch {
+                host.log(.error, "message hook failed: \(error)")
+                return PARLEY_PASS
+            }
+        }, userdata)
+    }
+
+    /// Runs `hook` on an event. Only `.connect` hooks' `.reject(reason)` has an effect.
+    public func onEvent(_ kind: Event.Kind, _ hook: @escaping (Event) throws -> Verdict) {
+        let userdata = retain(Box(hook))
+        _ = api.pointee.hook_event(handle, kind.abi, { handle, userdata, raw in
+            guard let userdata, let raw, let host = Instances.host(for: handle) else { return PARLEY_PASS }
+            let hook = Unmanaged<Box<(Event) throws -> Verdict>>.fromOpaque(userdata).takeUnretainedValue().value
+            do {
+                if case .reject(let reason) = try hook(Event(raw: raw.pointee)) {
+                    var reason = reason
+                    reason.withParleyStr { _ = host.api.pointee.event_reject(host.handle, raw, $0) }
+                    return PARLEY_REJECT
+                }
+                return PARLEY_PASS
+            } catch {
+                host.log(.error, "event hook failed: \(error)")
+                return PARLEY_PASS
+            }
+        }, userdata)
+    }
+
+    /// Registers `/name`. A thrown error is replied to the caller as `error: ...`.
+    /// Throws when the name is built in or another plugin has it.
+    public func command(_ name: String, usage: String = "", help: String,
+                        _ run: @escaping (CommandCall) throws -> Void) throws {
+        let userdata = retain(Box(run))
+        var name = name, usage = usage, help = help
+        let status = name.withParleyStr { nameStr in
+            usage.withParleyStr { usageStr in
+                help.withParleyStr { helpStr in
+                    api.pointee.register_command(handle, nameStr, usageStr, helpStr, { handle, userdata, raw in
+                        guard let userdata, let raw, let host = Instances.host(for: handle) else { return }
+                        let run = Unmanaged<Box<(CommandCall) throws -> Void>>.fromOpaque(userdata).takeUnretainedValue().value
+                        let call = CommandCall(raw: raw, host: host)
+                        do {
+                            try run(call)
+                        } catch {
+                            call.reply("error: \(error)")
+                        }
+                    }, userdata)
+                }
+            }
+        }
+        try check(status, "cannot register /\(name)")
+    }
+
+    // MARK: Timers
+
+    /// Runs `body` once after `milliseconds`.
+    @discardableResult
+    public func after(milliseconds: UInt64, _ body: @escaping () -> Void) -> Timer {
+        schedule(milliseconds, repeating: false, body)
+    }
+
+    /// Runs `body` every `milliseconds` until cancelled or unloaded.
+    @discardableResult
+    public func every(milliseconds: UInt64, _ body: @escaping () -> Void) -> Timer {
+        schedule(milliseconds, repeating: true, body)
+    }
+
+    private func schedule(_ milliseconds: UInt64, repeating: Bool, _ body: @escaping () -> Void) -> Timer {
+        let userdata = retain(Box(body))
+        let id = api.pointee.timer_add(handle, milliseconds, repeating ? 1 : 0, { _, userdata in
+            guard let userdata else { return }
+            Unmanaged<Box<() -> Void>>.fromOpaque(userdata).takeUnretainedValue().value()
+        }, userdata)
+        return Timer(id: id, host: self)
+    }
+
+    // MARK: Bots and output
+
+    /// Creates a bot user. Throws when the nick is invalid or taken.
+    public func createBot(nick: String) throws -> Bot {
+        var nick = nick
+        let id = nick.withParleyStr { api.pointee.bot_create(handle, $0) }
+        guard id != 0 else { throw PluginError("cannot create bot \(nick): the nick is invalid or taken") }
+        return Bot(id: id, nick: nick, host: self)
+    }
+
+    /// A server notice to one user.
+    public func notice(_ user: UserID, _ text: String) throws {
+        var text = text
+        try check(text.withParleyStr { api.pointee.notice(handle, user, $0) }, "cannot send notice")
+    }
+
+    public enum LogLevel: Int32 {
+        case debug = 0, info = 1, warning = 2, error = 3
+    }
+
+    /// One line in the server's log, tagged with the plugin's name.
+    public func log(_ level: LogLevel, _ text: String) {
+        var text = text
+        text.withParleyStr { api.pointee.log(handle, level.rawValue, $0) }
+    }
+
+    func check(_ status: Int32, _ what: String) throws {
+        switch status {
+        case Int32(PARLEY_OK): return
+        case Int32(PARLEY_ERR_EXISTS): throw PluginError("\(what): the name is taken")
+        case Int32(PARLEY_ERR_NOT_FOUND): throw PluginError("\(what): not found")
+        case Int32(PARLEY_ERR_STATE): throw PluginError("\(what): not allowed now")
+        default: throw PluginError("\(what): invalid argument")
+        }
+    }
+}
+
+/// A closure on the heap, so the server can hold it as userdata.
+final class Box<T> {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+public struct Timer {
+    public let id: UInt64
+    let host: Host
+
+    public func cancel() {
+        _ = host.api.pointee.timer_cancel(host.handle, id)
+    }
+}
+
+/// A user the plugin owns. Its messages go through the whole chain, tagged as a bot's.
+public struct Bot {
+    public let id: UserID
+    public let nick: String
+    let host: Host
+
+    public func join(_ room: String) throws {
+        var room = room
+        try host.check(room.withParleyStr { host.api.pointee.bot_join(host.handle, id, $0) }, "\(nick) cannot join \(room)")
+    }
+
+    public func part(_ room: String) throws {
+        var room = room
+        try host.check(room.withParleyStr { host.api.pointee.bot_part(host.handle, id, $0) }, "\(nick) cannot part \(room)")
+    }
+
+    /// Says `text` in a room ("#name") or to a nick, after the current message is done.
+    public func say(to target: String, _ text: String) throws {
+        var target = target, text = text
+        let status = target.withParleyStr { targetStr in
+            text.withParleyStr { host.api.pointee.bot_say(host.handle, id, targetStr, $0) }
+        }
+        try host.check(status, "\(nick) cannot say to \(target)")
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+/// The message chain with real .so plugins: order, verdicts, refusals of bad plugin output.
+final class PluginChainTests: XCTestCase {
+    private func probes(_ folder: PluginFolder) throws {
+        try folder.compile("chain_probe.c", as: "ProbeA")
+        try folder.compile("chain_probe.c", as: "ProbeB")
+    }
+
+    func testChainOrderFollowsTheConfig() throws {
+        let folder = PluginFolder()
+        try probes(folder)
+        for (order, expected) in [(#"["ProbeA", "ProbeB"]"#, "x [A] [B]"), (#"["ProbeB", "ProbeA"]"#, "x [B] [A]")] {
+            let server = try TestServer(config: """
+                plugins = \(order)
+                [plugin.ProbeA]
+                tag = "A"
+                [plugin.ProbeB]
+                tag = "B"
+                """, arguments: folder.arguments)
+            let alice = try server.register("alice")
+            let bob = try server.register("bob")
+            try alice.send("x\n")
+            XCTAssertEqual(try bob.nextMessage(), "<alice> \(expected)")
+            try alice.send("/msg bob private x\n")
+            XCTAssertEqual(try bob.nextMessage(), "*alice* private \(expected)", "private messages pass the chain too")
+            try alice.send("/me x\n")
+            XCTAssertEqual(try bob.nextMessage(), "* alice \(expected)", "actions pass the chain too")
+        }
+    }
+
+    func testDropRejectAndStop() throws {
+        let folder = PluginFolder()
+        try probes(folder)
+        let server = try TestServer(config: """
+            plugins = ["ProbeA", "ProbeB"]
+            [plugin.ProbeA]
+            tag = "A"
+            stop = "true"
+            [plugin.ProbeB]
+            tag = "B"
+            """, arguments: folder.arguments)
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+
+        try alice.send("drop this\n")
+        try alice.send("reject this\n")
+        try alice.expect("error: message not sent: no rejects here")
+        try alice.send("after\n")
+        // DROP is silent and REJECT reaches nobody else: bob's next message is the one after.
+        XCTAssertEqual(try bob.nextMessage(), "<alice> after [A] [B]")
+        XCTAssertFalse(alice.received.contains { $0.contains("drop this") }, "DROP tells nobody, not even the sender")
+
+        // STOP in ProbeA's transform skips ProbeB's transform, and delivers.
+        try alice.send("stop here\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> stop here [A]")
+    }
+
+    func testBotsSeeTheTransformedText() throws {
+        let folder = PluginFolder()
+        try probes(folder)
+        try folder.addStandard("EchoBot")
+        let server = try TestServer(config: """
+            plugins = ["ProbeA", "EchoBot"]
+            [plugin.ProbeA]
+            tag = "A"
+            """, arguments: folder.arguments)
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+        try alice.send("!echo hello\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> !echo hello [A]")
+        // The bot echoes what it observed (tagged once), and its own message is tagged again.
+        XCTAssertEqual(try bob.nextMessage(), "<EchoBot> hello [A] [A]")
+        XCTAssertEqual(try alice.nextMessage(), "<EchoBot> hello [A] [A]")
+    }
+
+    func testHostRefusesInvalidPluginOutputAndKeepsGoing() throws {
+        let folder = PluginFolder()
+        try folder.compile("bad_output.c", as: "BadOutput")
+        let server = try TestServer(config: "plugins = [\"BadOutput\"]\n", arguments: folder.arguments)
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+        for word in ["invalid", "huge", "newline"] {
+            try alice.send("\(word) text\n")
+            XCTAssertEqual(try bob.nextMessage(), "<alice> \(word) text", "the message keeps its text")
+            try server.waitForLog("message_set_text refused", "plugin=BadOutput")
+        }
+        XCTAssertEqual(server.logLines.filter { $0.contains("set_text returned -1") }.count, 3)
+        try alice.send("fine\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> fine")
+    }
+}

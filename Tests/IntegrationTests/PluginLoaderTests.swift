@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+
+/// Loading failures, permissions, hot reload and the operator commands, with real .so files.
+final class PluginLoaderTests: XCTestCase {
+    func testEachLoadFailureIsOneClearLogLineAndTheServerGoesOn() throws {
+        let folder = PluginFolder()
+        try folder.compile("wrong_abi.c", as: "WrongABI")
+        try folder.compile("no_entry.c", as: "NoEntry")
+        try folder.compile("init_fails.c", as: "InitFails")
+        try folder.compile("config_rejects.c", as: "ConfigRejects")
+        try folder.compile("versioned.c", as: "Versioned")
+        let server = try TestServer(config: """
+            plugins = ["WrongABI", "NoEntry", "InitFails", "ConfigRejects", "Missing", "Versioned"]
+            [plugin.ConfigRejects]
+            ok = "no"
+            """, arguments: folder.arguments)
+        let dir = folder.path
+        try server.waitForLog("plugin load failed", "plugin=WrongABI", "file=\(dir)/libWrongABI.so",
+                              "ABI major mismatch: the plugin was built for ABI 99.7, this server speaks 1.0")
+        try server.waitForLog("plugin load failed", "plugin=NoEntry", "missing entry symbol parley_plugin_entry")
+        try server.waitForLog("plugin load failed", "plugin=InitFails", "initialize failed: database unreachable")
+        try server.waitForLog("plugin load failed", "plugin=ConfigRejects", "config rejected by the plugin: needs ok = \\\"yes\\\"")
+        try server.waitForLog("plugin load failed", "plugin=Missing", "no such file",
+                              "available in \(dir): ConfigRejects, InitFails, NoEntry, Versioned, WrongABI")
+        try server.waitForLog("plugin loaded", "plugin=Versioned")
+        XCTAssertEqual(server.logLines.filter { $0.contains("plugin load failed") }.count, 5)
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+        try alice.send("still serving\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> still serving (v1)")
+    }
+
+    func testARequiredPluginThatFailsStopsStartup() throws {
+        let folder = PluginFolder()
+        try folder.compile("init_fails.c", as: "InitFails")
+        let config = TestFiles.temporaryFile(named: "p.toml", contents: """
+            plugins = ["InitFails"]
+            required_plugins = ["InitFails"]
+            """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestServer.binary)
+        process.arguments = ["--config", config, "--plain", "127.0.0.1:0"] + folder.arguments
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(log.contains("startup failed"), log)
+        XCTAssertTrue(log.contains("initialize failed: database unreachable"), log)
+        XCTAssertFalse(log.contains("listening"), log)
+    }
+
+    func testGroupOrWorldWritablePluginsAreRefusedUnlessAllowed() throws {
+        let folder = PluginFolder()
+        try folder.compile("versioned.c", as: "Versioned")
+        chmod(folder.path + "/libVersioned.so", 0o777)
+        let server = try TestServer(config: "plugins = [\"Versioned\"]\n", arguments: folder.arguments)
+        try server.waitForLog("plugin load failed", "plugin=Versioned",
+                              "the plugin file \(folder.path)/libVersioned.so is writable by group or others (mode 777)")
+
+        chmod(folder.path + "/libVersioned.so", 0o755)
+        chmod(folder.path, 0o777)
+        let second = try TestServer(config: "plugins = [\"Versioned\"]\n", arguments: folder.arguments)
+        try second.waitForLog("plugin load failed", "the plugin folder \(folder.path) is writable by group or others")
+
+        let relaxed = try TestServer(config: "plugins = [\"Versioned\"]\ninsecure_plugin_permissions = true\n",
+                                     arguments: folder.arguments)
+        try relaxed.waitForLog("plugin loaded", "plugin=Versioned")
+        chmod(folder.path, 0o755)
+    }
+
+    /// An operator config whose password is hashed by `parley passwd`, as a user would.
+    private func operatorSection() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestServer.binary)
+        process.arguments = ["passwd"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write("s3cret\n".data(using: .utf8)!)
+        input.fileHandleForWriting.closeFile()
+        let hash = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        process.waitUntilExit()
+        XCTAssertTrue(hash.hasPrefix("$y$"), "parley passwd should print a yescrypt hash, got \(hash)")
+        return "[[operator]]\nname = \"admin\"\npassword_hash = \"\(hash)\"\n"
+    }
+
+    func testHotReloadOfARebuiltPluginKeepsEveryoneConnected() throws {
+        let folder = PluginFolder()
+        try folder.compile("versioned.c", as: "Versioned", defines: ["GENERATION=1"])
+        let server = try TestServer(config: "plugins = [\"Versioned\"]\n[limits]\nmax_clients_per_ip = 100\n"
+                                    + (try operatorSection()), arguments: folder.arguments)
+        let clients = try (0..<20).map { try server.register("user\($0)") }
+        try clients[0].send("before\n")
+        for client in clients.dropFirst() { XCTAssertEqual(try client.nextMessage(), "<user0> before (v1)") }
+
+        let admin = clients[19]
+        try admin.send("/reload\n")
+        try admin.expect("error: /reload is for operators; use /oper name password first")
+        try admin.send("/oper admin wrong\n")
+        try admin.expect("error: wrong operator name or password")
+        try admin.send("/oper admin s3cret\n")
+        try admin.expect("-!- You are now a server operator (admin)")
+
+        try folder.compile("versioned.c", as: "Versioned", defines: ["GENERATION=2"])
+        try admin.send("/reload\n")
+        try admin.expect("-!- Versioned: generation 2 running (2.0)")
+        try admin.expect("-!- Reload done")
+
+        try clients[0].send("after\n")
+        for client in clients.dropFirst() { XCTAssertEqual(try client.nextMessage(), "<user0> after (v2)") }
+        // State handed over: generation 2 continues generation 1's count (2 messages seen).
+        try clients[0].send("/version\n")
+        try clients[0].expect("-!- v2 seen 2")
+        for client in clients {
+            XCTAssertFalse(client.received.contains { $0.contains(" quit ") }, "nobody was dropped")
+        }
+        XCTAssertEqual(server.logLines.filter { $0.contains("client disconnected") }.count, 0)
+
+        // A reload whose new file is broken keeps generation 2 running and says why.
+        try folder.compile("wrong_abi.c", as: "Versioned")
+        try admin.send("/reload\n")
+        let failure = try admin.expect("-!- Versioned: reload failed: ABI major mismatch")
+        XCTAssertTrue(failure.hasSuffix("generation 2 keeps running"), failure)
+        try clients[0].send("still\n")
+        XCTAssertEqual(try clients[1].nextMessage(), "<user0> still (v2)")
+
+        // SIGHUP reloads too: a fixed file is picked up without any command.
+        try folder.compile("versioned.c", as: "Versioned", defines: ["GENERATION=3"])
+        server.signal(SIGHUP)
+        try server.waitForLog("plugin reloaded", "plugin=Versioned", "version=3.0")
+        try clients[0].send("hup\n")
+        XCTAssertEqual(try clients[1].nextMessage(), "<user0> hup (v3)")
+    }
+
+    func testReloadOfSwiftPluginsHandsOverAndStaysUsable() throws {
+        let server = try TestServer(config: """
+            plugins = ["ProfanityFilter", "EchoBot"]
+            [plugin.EchoBot]
+            nick = "Echo"
+            """ + "\n" + (try operatorSection()))
+        let alice = try server.register("alice")
+        try alice.send("/oper admin s3cret\n")
+        try alice.expect("You are now a server operator")
+        let path = try XCTUnwrap(server.configPath)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "nick = \"Echo\"", with: "nick = \"Parrot\"\n[plugin.ProfanityFilter]\nwords = [\"gosh\"]")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try alice.send("/reload\n")
+        try alice.expect("-!- ProfanityFilter: generation")
+        try alice.expect("-!- EchoBot: generation")
+        try alice.expect("-!- Reload done")
+        try alice.send("!echo oh gosh\n")
+        XCTAssertEqual(try alice.nextMessage(), "<Parrot> oh ****")
+        try alice.send("/plugins\n")
+        try alice.expect("-!- Chain order: ProfanityFilter 1.0.0, EchoBot 1.0.0")
+        try alice.expect("-!-   transform: ProfanityFilter")
+        try alice.expect("-!-   observe: EchoBot")
+        try alice.expect { $0.hasPrefix("-!-   transform: ") && $0.contains(" calls, total ") && $0.contains(" ms, max ") }
+    }
+}
