@@ -16,6 +16,7 @@ let package = Package(
     name: "Parley",
     products: [
         .executable(name: "parley", targets: ["parley"]),
+        .executable(name: "parley-bench", targets: ["parley-bench"]),
         .library(name: "ParleyCore", targets: ["ParleyCore"]),
         .library(name: "ParleyPluginKit", targets: ["ParleyPluginKit"]),
         plugin("ProfanityFilter"),
@@ -54,6 +55,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+
+        // The load generator: plain text and IRC, so peers are measured the same way.
+        .executableTarget(
+            name: "parley-bench",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // The standard plugins.

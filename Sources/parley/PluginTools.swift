@@ -60,10 +60,10 @@ struct PluginTools: ParsableCommand {
         }
 
         private func write(_ text: String, to path: String) throws {
-            var folder = ""
-            for part in path.split(separator: "/", omittingEmptySubsequences: false).dropLast() {
-                folder += (folder.isEmpty && path.hasPrefix("/") ? "" : (folder.isEmpty ? "" : "/")) + part
-                if !folder.isEmpty { mkdir(folder, 0o755) }
+            var folder = path.hasPrefix("/") ? "/" : ""
+            for part in path.split(separator: "/").dropLast() {
+                folder += part + "/"
+                mkdir(folder, 0o755)
             }
             guard let file = fopen(path, "w") else {
                 printToStderr("error: cannot write \(path)")

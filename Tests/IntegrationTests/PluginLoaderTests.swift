@@ -125,7 +125,7 @@ final class PluginLoaderTests: XCTestCase {
         try folder.compile("wrong_abi.c", as: "Versioned")
         try admin.send("/reload\n")
         let failure = try admin.expect("-!- Versioned: reload failed: ABI major mismatch")
-        XCTAssertTrue(failure.hasSuffix("generation 2 keeps running"), failure)
+        XCTAssertTrue(failure.hasSuffix("the running version (2.0, generation 2) keeps running"), failure)
         try clients[0].send("still\n")
         XCTAssertEqual(try clients[1].nextMessage(), "<user0> still (v2)")
 

@@ -220,7 +220,7 @@ typedef struct parley_host_api {
     /* Inside message hooks only: the current message is identified by its pointer. */
     int (*message_set_text)(parley_plugin *self, const parley_message *message, parley_str text);
     int (*message_reject)(parley_plugin *self, const parley_message *message, parley_str reason);
-    /* Metadata for front-ends. Known keys: "time" (RFC 3339 UTC with milliseconds, sent as the
+    /* Metadata for front-ends (ANNOTATE, or TRANSFORM). Known keys: "time" (RFC 3339 UTC with milliseconds, sent as the
        IRCv3 time tag) and "prefix" (text plain clients see before the line). */
     int (*message_annotate)(parley_plugin *self, const parley_message *message, parley_str key, parley_str value);
     /* Inside a CONNECT hook: the reason the client is refused with. */

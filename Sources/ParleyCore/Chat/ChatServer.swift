@@ -141,7 +141,8 @@ public final class ChatServer {
 
     /// Routes a message through the plugin chain: room messages reach every other member,
     /// private ones their target; then observers (bots) see what was delivered.
-    public func send(_ message: ChatMessage) throws(ChatError) {
+    @discardableResult
+    public func send(_ message: ChatMessage) throws(ChatError) -> ChatMessage? {
         var message = message
         if message.text.isEmpty { throw .emptyMessage }
         switch message.target {
@@ -153,7 +154,7 @@ public final class ChatServer {
         if let chain {
             switch chain.filter(&message) {
             case .deliver: break
-            case .drop: return
+            case .drop: return nil
             case .reject(let reason): throw .rejected(reason)
             }
         }
@@ -164,6 +165,7 @@ public final class ChatServer {
             Delivery.deliver(.message(message), to: CollectionOfOne(recipient))
         }
         chain?.observe(message)
+        return message
     }
 
     // MARK: Bots

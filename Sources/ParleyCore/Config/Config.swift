@@ -66,8 +66,9 @@ public struct Config: Equatable, Sendable {
         /// `[plugin.NAME]` sections, handed to each plugin as key/value pairs.
         public var sections: [String: [PluginSetting]] = [
             "ProfanityFilter": [
-                PluginSetting("words", "darn"), PluginSetting("words", "heck"), PluginSetting("words", "frak"),
+                // Sorted by key, as the loader hands sections to plugins.
                 PluginSetting("action", "mask"),
+                PluginSetting("words", "darn"), PluginSetting("words", "heck"), PluginSetting("words", "frak"),
             ],
             "Timestamp": [PluginSetting("format", "[%H:%M:%S]"), PluginSetting("timezone", "UTC")],
             "EchoBot": [PluginSetting("nick", "EchoBot"), PluginSetting("rooms", "#lobby")],

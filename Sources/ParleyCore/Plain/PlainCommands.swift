@@ -94,8 +94,9 @@ extension PlainSession {
         PlainCommand(name: "msg", usage: "/msg nick text", summary: "send a private message") { session, user, args in
             guard let (nick, text) = args.splitFirst(), !text.isEmpty else { return session.usage("msg") }
             guard let target = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
-            session.send(ChatMessage(sender: user, target: .user(target), kind: .say, text: text.rest))
-            session.say("-> *\(target.nick)* \(PlainText.sanitize(text.rest))")
+            if let sent = session.send(ChatMessage(sender: user, target: .user(target), kind: .say, text: text.rest)) {
+                session.say("-> *\(target.nick)* \(PlainText.sanitize(sent.text))")
+            }
         },
         PlainCommand(name: "me", usage: "/me action", summary: "describe an action in the current room") { session, user, args in
             guard !args.isEmpty else { return session.usage("me") }
@@ -122,7 +123,7 @@ extension PlainSession {
                 if let command = commands.first(where: { $0.name == wanted }) {
                     return session.say("-!- \(command.usage): \(command.summary)")
                 }
-                if let command = pluginCommands.first(where: { $0.usage.hasPrefix("/\(wanted) ") }) {
+                if let command = pluginCommands.first(where: { $0.usage == "/\(wanted)" || $0.usage.hasPrefix("/\(wanted) ") }) {
                     return session.say("-!- \(command.usage): \(command.help)")
                 }
                 return session.error("no command /\(wanted); type /help for the list")

@@ -131,11 +131,14 @@ final class PlainSession: ClientSession, ChatClient {
         send(ChatMessage(sender: user, target: .room(room), kind: kind, text: text))
     }
 
-    func send(_ message: ChatMessage) {
+    /// Sends through the chain; returns what was delivered (nil when refused or dropped).
+    @discardableResult
+    func send(_ message: ChatMessage) -> ChatMessage? {
         do {
-            try chat.send(message)
+            return try chat.send(message)
         } catch {
             self.error(describe(error))
+            return nil
         }
     }
 

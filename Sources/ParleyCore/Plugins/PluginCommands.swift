@@ -158,7 +158,9 @@ extension PluginHost {
     }
 
     public var commandHelp: [CommandHelp] {
-        commands.values.sorted { $0.name < $1.name }.map { CommandHelp(usage: "/\($0.name) \($0.usage)", help: $0.help) }
+        commands.values.sorted { $0.name < $1.name }.map {
+            CommandHelp(usage: "/\($0.name)" + ($0.usage.isEmpty ? "" : " \($0.usage)"), help: $0.help)
+        }
     }
 
     /// Runs a plugin command for `caller`. Returns false when no plugin has that command.

@@ -50,13 +50,15 @@ public final class PluginHost {
     public init(context: ServerContext, directory: String) throws {
         self.context = context
         self.directory = directory
-        var template = Array("/tmp/parley-plugins-XXXXXX".utf8CString)
+        let temporary = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(temporary)/parley-plugins-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         copyDirectory = String(cString: made)
         parley_install_crash_reporter()
     }
 
-    deinit {
+    /// Removes the private folder that held the copies (each copy is unlinked once mapped).
+    public func removeCopyFolder() {
         rmdir(copyDirectory)
     }
 
@@ -214,7 +216,7 @@ public final class PluginHost {
                 if let revived = current.flatMap({ revive($0, state: saved) }) { next.append(revived) }
             }
         }
-        for plugin in active where !next.contains(where: { $0 === plugin }) {
+        for plugin in active where !plugins.chain.contains(plugin.name) {
             stop(plugin, reason: "Plugin unloaded")
             report.append("\(plugin.name): unloaded")
             logger.notice("plugin unloaded", metadata: ["plugin": "\(plugin.name)"])
@@ -231,7 +233,7 @@ public final class PluginHost {
     }
 
     private func keepOrSkip(_ current: LoadedPlugin?, _ error: PluginLoadError) -> String {
-        let kept = current.map { "; generation \($0.generation) keeps running" } ?? ""
+        let kept = current.map { "; the running version (\($0.image.version), generation \($0.generation)) keeps running" } ?? ""
         logger.error("plugin reload failed", metadata: ["plugin": "\(error.plugin)", "file": "\(error.file ?? "-")",
                                                        "reason": "\(error.reason)\(kept)"])
         return "\(error.plugin): reload failed: \(error.reason)\(kept)"
@@ -263,6 +265,7 @@ public final class PluginHost {
     public func shutdownAll() {
         for plugin in active.reversed() { stop(plugin, reason: "Server shutting down") }
         active = []
+        removeCopyFolder()
     }
 
     // MARK: Reporting

@@ -48,7 +48,12 @@ public final class ParleyServer: ServerOperations {
         context.chat.chain = plugins
         context.chat.listener = plugins
         logger.info("plugin folder", metadata: ["path": "\(pluginDirectory)"])
-        try plugins.loadConfigured()
+        do {
+            try plugins.loadConfigured()
+        } catch {
+            plugins.removeCopyFolder()
+            throw error
+        }
         for listener in context.config.listeners {
             guard listener.proto == .plain else {
                 logger.warning("listener skipped", metadata: [

@@ -1,0 +1,115 @@
+import Glibc
+
+/// N clients in one room; S of them send numbered, timestamped messages. Every delivery is
+/// checked for loss, duplication and order, and timed.
+struct FanoutScenario {
+    struct Options {
+        var host = "127.0.0.1"
+        var port = 4000
+        var proto = BenchProtocol.plain
+        var clients = 100
+        var senders = 10
+        var messages = 20_000
+        /// Messages in flight (sent, not yet delivered to everyone); the server is measured,
+        /// not its buffers.
+        var inFlight = 64
+        /// Messages per second in total; nil: as fast as the in-flight cap allows.
+        var rate: Double?
+        var seconds = 30.0
+        var serverPID: Int32?
+        var channel = "#bench"
+    }
+
+    struct Result {
+        var sent = 0
+        var deliveries = 0
+        var expected = 0
+        var lost = 0
+        var duplicated = 0
+        var reordered = 0
+        var seconds = 0.0
+        var latency = LatencyHistogram()
+        var serverCPUNanoseconds: UInt64?
+    }
+
+    let options: Options
+
+    func run() throws -> Result {
+        let swarm = Swarm(proto: options.proto)
+        try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "b",
+                          channel: options.channel)
+        let senders = min(options.senders, options.clients)
+        var nextSeq = [Int32](repeating: 0, count: options.clients * senders)
+        var result = Result()
+        var sentPerSender = [Int](repeating: 0, count: senders)
+        let receivers = options.clients - 1
+        let marker: StaticString = "@bench "
+
+        func handle(_ index: Int, _ line: UnsafeRawBufferPointer) {
+            guard let at = line.firstRange(of: marker) else { return }
+            var numbers: [UInt64] = [0, 0, 0]
+            var which = 0
+            for byte in line[(at + marker.utf8CodeUnitCount)...] {
+                if byte == 0x20 {
+                    which += 1
+                    if which == 3 { break }
+                } else if byte >= 0x30 && byte <= 0x39 {
+                    numbers[which] = numbers[which] * 10 + UInt64(byte - 0x30)
+                } else { break }
+            }
+            let sender = Int(numbers[0]), seq = Int32(numbers[1])
+            guard sender < senders else { return }
+            result.deliveries += 1
+            result.latency.record(monotonicNanoseconds() &- numbers[2])
+            let slot = index * senders + sender
+            if seq == nextSeq[slot] {
+                nextSeq[slot] = seq + 1
+            } else if seq > nextSeq[slot] {
+                result.reordered += 1
+                nextSeq[slot] = seq + 1
+            } else {
+                result.duplicated += 1
+            }
+        }
+
+        let cpuBefore = options.serverPID.flatMap(processCPUNanoseconds)
+        let start = monotonicNanoseconds()
+        let stopSending = start + UInt64(options.seconds * 1e9)
+        var turn = 0
+        while result.sent < options.messages && monotonicNanoseconds() < stopSending {
+            let now = monotonicNanoseconds()
+            var allowed: Int
+            if let rate = options.rate {
+                allowed = Int(Double(now - start) / 1e9 * rate) + 1 - result.sent
+            } else {
+                let outstanding = result.sent * receivers - result.deliveries
+                allowed = (options.inFlight * receivers - outstanding) / max(receivers, 1)
+            }
+            allowed = min(allowed, options.messages - result.sent)
+            while allowed > 0 {
+                let sender = turn % senders
+                turn += 1
+                let text = "@bench \(sender) \(sentPerSender[sender]) \(monotonicNanoseconds())"
+                sentPerSender[sender] += 1
+                swarm.clients[sender].queue(options.proto.message(options.channel, text))
+                result.sent += 1
+                allowed -= 1
+            }
+            swarm.flushAll()
+            swarm.pump(timeoutMilliseconds: options.rate == nil ? 10 : 1, handle)
+            if swarm.failures > 0 { throw BenchError("\(swarm.failures) connections failed during the run") }
+        }
+        result.expected = result.sent * receivers
+        let drainDeadline = monotonicNanoseconds() + 5_000_000_000
+        while result.deliveries + result.duplicated < result.expected && monotonicNanoseconds() < drainDeadline {
+            swarm.flushAll()
+            swarm.pump(timeoutMilliseconds: 10, handle)
+        }
+        result.seconds = Double(monotonicNanoseconds() - start) / 1e9
+        if let before = cpuBefore, let after = options.serverPID.flatMap(processCPUNanoseconds) {
+            result.serverCPUNanoseconds = after - before
+        }
+        result.lost = max(0, result.expected - (result.deliveries - result.duplicated))
+        return result
+    }
+}

@@ -1,0 +1,137 @@
+import Glibc
+
+/// Many clients on one poll() loop: the load generator's whole engine.
+final class Swarm {
+    let proto: BenchProtocol
+    private(set) var clients: [BenchClient] = []
+    private var pollfds: [pollfd] = []
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+    private(set) var failures = 0
+
+    init(proto: BenchProtocol) {
+        self.proto = proto
+    }
+
+    deinit { buffer.deallocate() }
+
+    func add(host: String, port: Int, nick: String) throws {
+        let client = try BenchClient(port: port, host: host, nick: nick)
+        clients.append(client)
+        pollfds.append(pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0))
+    }
+
+    /// One poll and the work it reports. `onLine(client, line)` sees every line.
+    func pump(timeoutMilliseconds: Int32, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) {
+        for index in clients.indices {
+            pollfds[index].events = Int16(POLLIN) | (clients[index].wantsWrite ? Int16(POLLOUT) : 0)
+        }
+        let ready = poll(&pollfds, nfds_t(pollfds.count), timeoutMilliseconds)
+        guard ready > 0 else { return }
+        for index in clients.indices where pollfds[index].revents != 0 {
+            let revents = pollfds[index].revents
+            let client = clients[index]
+            if revents & Int16(POLLOUT) != 0, !client.flush() { failures += 1 }
+            if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                let alive = client.read(buffer) { line in
+                    if let pong = proto.pong(line) { client.queue(pong) }
+                    onLine(index, line)
+                }
+                if !alive {
+                    failures += 1
+                    pollfds[index].fd = -1
+                }
+            }
+        }
+    }
+
+    /// Sends what was queued without waiting for POLLOUT.
+    func flushAll() {
+        for client in clients where client.wantsWrite {
+            if !client.flush() { failures += 1 }
+        }
+    }
+
+    /// Connects `count` clients (at most `batch` registering at once) and waits until each is
+    /// registered and, when `channel` is given, has joined it.
+    func connect(host: String, port: Int, count: Int, nickPrefix: String, channel: String?,
+                 batch: Int = 200, deadlineSeconds: Double = 60) throws {
+        let deadline = monotonicNanoseconds() + UInt64(deadlineSeconds * 1e9)
+        var done = 0
+        while clients.count < count || done < count {
+            while clients.count < count && clients.count - done < batch {
+                let nick = "\(nickPrefix)\(clients.count)"
+                try add(host: host, port: port, nick: nick)
+                clients.last!.queue(proto.register(nick))
+            }
+            flushAll()
+            pump(timeoutMilliseconds: 50) { index, line in
+                let client = clients[index]
+                if !client.registered && proto.isRegistration(line) {
+                    client.registered = true
+                    if let channel { client.queue(proto.join(channel)) } else { done += 1 }
+                } else if client.registered && !client.joined && proto.isJoinDone(line, channel: channel ?? "") {
+                    client.joined = true
+                    done += 1
+                }
+            }
+            if monotonicNanoseconds() > deadline {
+                throw BenchError("only \(done) of \(count) clients were ready after \(deadlineSeconds) s")
+            }
+            if failures > 0 { throw BenchError("\(failures) connections failed while connecting") }
+        }
+    }
+}
+
+/// Latency histogram: 1 µs buckets up to 1 s, plus the exact maximum.
+struct LatencyHistogram {
+    private var buckets = [UInt32](repeating: 0, count: 1_000_001)
+    private(set) var count = 0
+    private(set) var maxNanoseconds: UInt64 = 0
+
+    mutating func record(_ nanoseconds: UInt64) {
+        buckets[Int(min(nanoseconds / 1000, 1_000_000))] += 1
+        count += 1
+        maxNanoseconds = max(maxNanoseconds, nanoseconds)
+    }
+
+    func percentileMicroseconds(_ fraction: Double) -> Double {
+        guard count > 0 else { return 0 }
+        let target = Int((Double(count) * fraction).rounded(.up))
+        var seen = 0
+        for (micros, hits) in buckets.enumerated() where hits > 0 {
+            seen += Int(hits)
+            if seen >= target { return Double(micros) }
+        }
+        return Double(maxNanoseconds) / 1000
+    }
+}
+
+/// CPU time (user + system) of a process, from /proc/PID/stat, in nanoseconds.
+func processCPUNanoseconds(_ pid: Int32) -> UInt64? {
+    guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    guard let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+    let ticks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+    return (user + system) * 1_000_000_000 / ticks
+}
+
+/// Resident memory of a process in bytes, from /proc/PID/status.
+func processRSSBytes(_ pid: Int32) -> UInt64? {
+    guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 512)
+    while fgets(&buffer, Int32(buffer.count), file) != nil {
+        let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if line.hasPrefix("VmRSS:") {
+            let kib = line.split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0
+            return kib * 1024
+        }
+    }
+    return nil
+}
