@@ -5,6 +5,7 @@ import PackageDescription
 //   swift-argument-parser: the `parley` command line and its --help.
 //   swift-log: one logging API for the server.
 //   TOMLKit: the config file parser (wraps toml++, gives line/column on syntax errors).
+//   Yams (tests only): the ircdocs IRC parser test vectors are YAML.
 // System libraries (Debian): libffi-dev (typed plugin commands), libcrypt (operator passwords).
 
 /// A plugin is a dynamic library product; the server loads lib<Name>.so from its plugin folder.
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Tests only: reads the ircdocs parser test vectors, which are YAML.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // The plugin ABI: the only header a C plugin needs.
@@ -69,7 +72,11 @@ let package = Package(
         .target(name: "Timestamp", dependencies: ["ParleyPluginKit"], path: "Plugins/Timestamp"),
         .target(name: "Dice", dependencies: ["CParleyPlugin"], path: "Plugins/Dice"),
 
-        .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"]),
+        .testTarget(
+            name: "ParleyCoreTests",
+            dependencies: ["ParleyCore", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"]
+        ),
         // Depends on the executable only so that `swift test` builds it; the tests run it as a
         // process and load the plugins' .so files from the build folder (never link them:
         // each exports the same entry symbol).

@@ -11,10 +11,12 @@ final class RecordingClient: ChatClient {
 
     func renderKey(for event: ChatEvent) -> Int { key }
 
-    func render(_ event: ChatEvent) -> OutBytes {
+    func render(_ event: ChatEvent) -> OutBytes? {
         renderCalls += 1
-        return OutBytes(line: PlainRenderer.render(event, inFocus: true))
+        return PlainRenderer.render(event, inFocus: true).map { OutBytes(line: $0) }
     }
+
+    func disconnect(reason: String) {}
 
     func send(_ bytes: OutBytes) {
         lines.append(String(decoding: UnsafeRawBufferPointer(start: bytes.storage.baseAddress, count: bytes.count - 2), as: UTF8.self))

@@ -10,4 +10,14 @@ public enum ChatError: Error, Equatable {
     case emptyMessage
     /// A plugin refused the message; the reason is for the sender.
     case rejected(String)
+    case bannedFromRoom(String)
+    case inviteOnlyRoom(String)
+    case badRoomKey(String)
+    case roomFull(String)
+    /// +n, +m or a ban stops the message; the reason says which.
+    case cannotSendToRoom(String, reason: String)
+    case notRoomOperator(String)
+    case userNotInRoom(nick: String, room: String)
+    case alreadyInRoom(nick: String, room: String)
+    case notServerOperator
 }

@@ -55,6 +55,14 @@ public enum ChatEvent {
     case quit(ChatUser, reason: String)
     case nickChanged(ChatUser, oldNick: String)
     case topicChanged(Room, by: ChatUser)
+    case kicked(Room, target: ChatUser, by: ChatUser, reason: String)
+    /// Applied changes, as one MODE line: "+ov-b", ["alice", "bob", "*!*@bad"].
+    case roomModeChanged(Room, by: ChatUser, modes: String, params: [String])
+    case awayChanged(ChatUser)
+    case invited(Room, target: ChatUser, by: ChatUser)
+    /// From the server to everyone in a room (a typed command's result, for example).
+    case roomNotice(Room, String)
+    case wallops(from: ChatUser, String)
     case serverNotice(String)
 }
 
@@ -84,6 +92,9 @@ public protocol ChatClient: AnyObject {
     /// Clients that return the same key for an event get the very same bytes: the event is
     /// rendered once per distinct key, not once per recipient.
     func renderKey(for event: ChatEvent) -> Int
-    func render(_ event: ChatEvent) -> OutBytes
+    /// The bytes for the event, or nil when this client shows nothing for it.
+    func render(_ event: ChatEvent) -> OutBytes?
     func send(_ bytes: OutBytes)
+    /// Ends the client's connection (KILL), after telling it why.
+    func disconnect(reason: String)
 }

@@ -6,6 +6,8 @@ public final class ChatServer {
     private var usersByNick: [String: ChatUser] = [:]
     private var roomsByName: [String: Room] = [:]
     private var nextUserID: UInt64 = 1
+    /// Recently departed users, newest last, for WHOWAS.
+    public private(set) var whowas: [WhowasEntry] = []
     public weak var chain: MessageChain?
     public weak var listener: ChatListener?
 
@@ -74,8 +76,10 @@ public final class ChatServer {
 
     // MARK: Rooms
 
+    /// Joins a room, creating it when needed; whoever joins an empty room becomes its operator.
+    /// Bans, +i, +k and +l are enforced; an invite lets one past +i, +l and bans once.
     @discardableResult
-    public func join(_ user: ChatUser, roomNamed name: String) throws(ChatError) -> Room {
+    public func join(_ user: ChatUser, roomNamed name: String, key: String? = nil) throws(ChatError) -> Room {
         if let reason = rules.roomProblem(name) { throw .invalidRoom(name, reason: reason) }
         let room = roomsByName[Casemapping.fold(name)] ?? {
             let created = Room(name: name)
@@ -83,7 +87,17 @@ public final class ChatServer {
             return created
         }()
         guard !room.contains(user) else { return room }
+        let invited = room.invited.contains(user.id)
+        if !invited {
+            if room.isBanned(user) { throw .bannedFromRoom(room.name) }
+            if room.modes.inviteOnly { throw .inviteOnlyRoom(room.name) }
+            if let limit = room.modes.limit, room.memberCount >= limit { throw .roomFull(room.name) }
+        }
+        if let required = room.modes.key, required != key { throw .badRoomKey(room.name) }
+        room.invited.remove(user.id)
+        let founding = room.memberCount == 0 && !user.isBot
         room.add(user)
+        if founding { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
         user.rooms.append(room)
         Delivery.deliver(.joined(user, room), to: room.members)
         listener?.userJoined(user, room)
@@ -101,6 +115,9 @@ public final class ChatServer {
     /// Removes a user everywhere and tells everyone who shared a room with them, once each.
     public func quit(_ user: ChatUser, reason: String) {
         guard users[user.id] === user else { return }
+        whowas.append(WhowasEntry(nick: user.nick, username: user.username, host: user.host,
+                                  realName: user.realName, leftAt: wallClockSeconds()))
+        if whowas.count > 200 { whowas.removeFirst(whowas.count - 200) }
         let audience = usersSharingRooms(with: user)
         for room in user.rooms { leave(user, room) }
         users[user.id] = nil
@@ -112,6 +129,7 @@ public final class ChatServer {
 
     public func setTopic(_ room: Room, text: String, by user: ChatUser) throws(ChatError) {
         guard room.contains(user) else { throw .notInRoom(room.name) }
+        if room.modes.topicLocked && !room.isOperator(user) { throw .notRoomOperator(room.name) }
         guard text.utf8.count <= rules.topicLength else { throw .topicTooLong(limit: rules.topicLength) }
         room.topic = text.isEmpty ? nil : Room.Topic(text: text, setBy: user.nick, setAt: wallClockSeconds())
         Delivery.deliver(.topicChanged(room, by: user), to: room.members)
@@ -147,7 +165,7 @@ public final class ChatServer {
         if message.text.isEmpty { throw .emptyMessage }
         switch message.target {
         case .room(let room):
-            guard room.contains(message.sender) else { throw .notInRoom(room.name) }
+            if let reason = whyCannotSend(message.sender, to: room) { throw .cannotSendToRoom(room.name, reason: reason) }
         case .user(let recipient):
             guard users[recipient.id] === recipient else { throw .noSuchNick(recipient.nick) }
         }
@@ -166,6 +184,142 @@ public final class ChatServer {
         }
         chain?.observe(message)
         return message
+    }
+
+    /// Why `user` may not speak in `room` now, or nil when they may.
+    public func whyCannotSend(_ user: ChatUser, to room: Room) -> String? {
+        guard room.contains(user) else {
+            return room.modes.noExternal ? "you are not in the room, and it takes no messages from outside (+n)" : nil
+        }
+        let status = room.status(of: user)
+        if status.isOperator || status.hasVoice { return nil }
+        if room.modes.moderated { return "the room is moderated (+m): only voiced members speak" }
+        if room.isBanned(user) { return "you are banned" }
+        return nil
+    }
+
+    // MARK: Operators of rooms and of the server
+
+    public func kick(_ target: ChatUser, from room: Room, by user: ChatUser, reason: String) throws(ChatError) {
+        guard room.contains(user) else { throw .notInRoom(room.name) }
+        guard room.isOperator(user) else { throw .notRoomOperator(room.name) }
+        guard room.contains(target) else { throw .userNotInRoom(nick: target.nick, room: room.name) }
+        Delivery.deliver(.kicked(room, target: target, by: user, reason: reason), to: room.members)
+        leave(target, room)
+        listener?.userParted(target, room, reason: "Kicked by \(user.nick): \(reason)")
+    }
+
+    public func invite(_ target: ChatUser, to room: Room, by user: ChatUser) throws(ChatError) {
+        guard room.contains(user) else { throw .notInRoom(room.name) }
+        if room.modes.inviteOnly && !room.isOperator(user) { throw .notRoomOperator(room.name) }
+        guard !room.contains(target) else { throw .alreadyInRoom(nick: target.nick, room: room.name) }
+        room.invited.insert(target.id)
+        Delivery.deliver(.invited(room, target: target, by: user), to: CollectionOfOne(target))
+    }
+
+    /// Applies MODE changes by a room operator and announces what changed, as one line.
+    /// Returns the problems with individual changes (unknown nicks), which were skipped.
+    @discardableResult
+    public func changeModes(of room: Room, by user: ChatUser, _ changes: [RoomModeChange]) throws(ChatError) -> [ChatError] {
+        guard room.isOperator(user) || user.isServerOperator else { throw .notRoomOperator(room.name) }
+        var problems: [ChatError] = []
+        var letters = ""
+        var sign: Character = " "
+        var params: [String] = []
+        func note(_ adding: Bool, _ letter: Character, _ param: String? = nil) {
+            let wanted: Character = adding ? "+" : "-"
+            if sign != wanted {
+                letters.append(wanted)
+                sign = wanted
+            }
+            letters.append(letter)
+            if let param { params.append(param) }
+        }
+        for change in changes {
+            switch change {
+            case .flag(let letter, let adding):
+                var modes = room.modes
+                switch letter {
+                case "i": modes.inviteOnly = adding
+                case "m": modes.moderated = adding
+                case "n": modes.noExternal = adding
+                case "s": modes.secret = adding
+                case "t": modes.topicLocked = adding
+                default: continue
+                }
+                if modes != room.modes {
+                    room.modes = modes
+                    note(adding, letter)
+                }
+            case .key(let key):
+                if room.modes.key != key {
+                    room.modes.key = key
+                    note(key != nil, "k", key ?? "*")
+                }
+            case .limit(let limit):
+                if room.modes.limit != limit {
+                    room.modes.limit = limit
+                    note(limit != nil, "l", limit.map(String.init))
+                }
+            case .member(let letter, let adding, let nick):
+                guard let target = self.user(nick: nick), room.contains(target) else {
+                    problems.append(self.user(nick: nick) == nil ? .noSuchNick(nick) : .userNotInRoom(nick: nick, room: room.name))
+                    continue
+                }
+                var status = room.status(of: target)
+                if letter == "o" { status.isOperator = adding } else { status.hasVoice = adding }
+                if status != room.status(of: target) {
+                    room.setStatus(target, status)
+                    note(adding, letter, target.nick)
+                }
+            case .ban(let adding, let rawMask):
+                let mask = Mask.normalize(rawMask)
+                if adding {
+                    guard !room.bans.contains(where: { Casemapping.fold($0.mask) == Casemapping.fold(mask) }) else { continue }
+                    room.bans.append(Ban(mask: mask, setBy: user.hostmask, setAt: wallClockSeconds()))
+                } else {
+                    let before = room.bans.count
+                    room.bans.removeAll { Casemapping.fold($0.mask) == Casemapping.fold(mask) }
+                    if room.bans.count == before { continue }
+                }
+                note(adding, "b", mask)
+            }
+        }
+        if !letters.isEmpty {
+            Delivery.deliver(.roomModeChanged(room, by: user, modes: letters, params: params), to: room.members)
+        }
+        return problems
+    }
+
+    /// Sets or clears the away message; sharers with away-notify are told.
+    public func setAway(_ user: ChatUser, _ message: String?) {
+        guard user.away != message else { return }
+        user.away = message
+        Delivery.deliver(.awayChanged(user), to: usersSharingRooms(with: user))
+    }
+
+    public func setInvisible(_ user: ChatUser, _ invisible: Bool) {
+        user.isInvisible = invisible
+    }
+
+    public func setServerOperator(_ user: ChatUser, _ isOperator: Bool) {
+        user.isServerOperator = isOperator
+    }
+
+    /// KILL: a server operator disconnects a user; the client's connection closes with the reason.
+    public func kill(_ target: ChatUser, by user: ChatUser, reason: String) throws(ChatError) {
+        guard user.isServerOperator else { throw .notServerOperator }
+        let why = "Killed (\(user.nick) (\(reason)))"
+        if let client = target.client {
+            client.disconnect(reason: why)
+        }
+        quit(target, reason: why)
+    }
+
+    /// WALLOPS: a message from an operator to every server operator.
+    public func wallops(_ text: String, from user: ChatUser) throws(ChatError) {
+        guard user.isServerOperator else { throw .notServerOperator }
+        Delivery.deliver(.wallops(from: user, text), to: users.values.filter(\.isServerOperator))
     }
 
     // MARK: Bots

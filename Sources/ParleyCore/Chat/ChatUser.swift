@@ -12,6 +12,16 @@ public final class ChatUser {
     public weak var client: ChatClient?
     /// A plugin's bot: no connection, and other bots never answer it.
     public internal(set) var isBot = false
+    /// The away message, or nil when present.
+    public internal(set) var away: String?
+    /// User mode +i: hidden from WHO and NAMES of rooms one does not share.
+    public internal(set) var isInvisible = false
+    /// A server operator (user mode +o), after OPER or /oper.
+    public internal(set) var isServerOperator = false
+    /// The last time the user sent something, for WHOIS idle.
+    public var lastActive: Double
+
+    public var hostmask: String { "\(nick)!\(username)@\(host)" }
 
     init(id: UInt64, nick: String, username: String, host: String, realName: String, client: ChatClient) {
         self.id = id
@@ -21,10 +31,20 @@ public final class ChatUser {
         self.host = host
         self.realName = realName
         self.connectedAt = wallClockSeconds()
+        self.lastActive = connectedAt
         self.client = client
     }
 
     public func isIn(_ room: Room) -> Bool {
         rooms.contains { $0 === room }
     }
+}
+
+/// Someone who left, for WHOWAS.
+public struct WhowasEntry: Sendable {
+    public let nick: String
+    public let username: String
+    public let host: String
+    public let realName: String
+    public let leftAt: Double
 }

@@ -10,6 +10,11 @@ public final class Room {
     public let foldedName: String
     public let createdAt: Double
     public internal(set) var topic: Topic?
+    public internal(set) var modes = RoomModes()
+    public internal(set) var bans: [Ban] = []
+    /// Users invited while the room is +i; an invite is used up by joining.
+    var invited: Set<UInt64> = []
+    private var status: [UInt64: MemberStatus] = [:]
     /// Members in no particular order; `memberSlot` makes removal O(1) for large rooms.
     public private(set) var members: [ChatUser] = []
     private var memberSlot: [UInt64: Int] = [:]
@@ -35,7 +40,24 @@ public final class Room {
         members.append(user)
     }
 
+    public func status(of user: ChatUser) -> MemberStatus {
+        status[user.id] ?? MemberStatus()
+    }
+
+    public func isOperator(_ user: ChatUser) -> Bool { status[user.id]?.isOperator == true }
+
+    func setStatus(_ user: ChatUser, _ newStatus: MemberStatus) {
+        status[user.id] = newStatus
+    }
+
+    /// True when a ban matches the user and no exception applies.
+    public func isBanned(_ user: ChatUser) -> Bool {
+        let hostmask = user.hostmask
+        return bans.contains { Mask.matches($0.mask, hostmask) }
+    }
+
     func remove(_ user: ChatUser) {
+        status[user.id] = nil
         guard let slot = memberSlot.removeValue(forKey: user.id) else { return }
         let last = members.count - 1
         if slot != last {

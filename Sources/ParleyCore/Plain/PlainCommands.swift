@@ -29,9 +29,10 @@ struct PlainArguments {
 
 extension PlainSession {
     static let commands: [PlainCommand] = [
-        PlainCommand(name: "join", usage: "/join #room", summary: "join a room (creating it if needed) and talk there") { session, user, args in
-            guard args.words.count == 1, let name = args.words.first else { return session.usage("join") }
-            session.join(String(name), as: user)
+        PlainCommand(name: "join", usage: "/join #room [key]", summary: "join a room (creating it if needed) and talk there") { session, user, args in
+            let words = args.words
+            guard (1...2).contains(words.count) else { return session.usage("join") }
+            session.join(String(words[0]), key: words.count == 2 ? String(words[1]) : nil, as: user)
         },
         PlainCommand(name: "part", usage: "/part [#room] [reason]", summary: "leave a room (the current one by default)") { session, user, args in
             var roomName = session.focus?.name
@@ -146,7 +147,7 @@ extension PlainSession {
                                                                            "nick": "\(user.nick)", "operator": "\(name)"])
                 return session.error("wrong operator name or password")
             }
-            session.operatorName = name
+            session.chat.setServerOperator(user, true)
             session.logger.notice("operator login", metadata: ["nick": "\(user.nick)", "operator": "\(name)"])
             session.say("-!- You are now a server operator (\(name))")
         },
@@ -177,7 +178,7 @@ extension PlainSession {
     }
 
     func requireOperator(_ command: String) -> Bool {
-        guard operatorName == nil else { return true }
+        guard user?.isServerOperator != true else { return true }
         error("/\(command) is for operators; use /oper name password first")
         return false
     }

@@ -7,7 +7,7 @@
 ///     *nick* text                 a private message to you
 ///     -!- alice joined #lobby     joins, parts, quits, nick and topic changes, server notices
 enum PlainRenderer {
-    static func render(_ event: ChatEvent, inFocus: Bool) -> String {
+    static func render(_ event: ChatEvent, inFocus: Bool) -> String? {
         switch event {
         case .message(let message):
             return renderMessage(message, inFocus: inFocus)
@@ -22,8 +22,18 @@ enum PlainRenderer {
         case .topicChanged(let room, let user):
             guard let topic = room.topic else { return "-!- \(user.nick) cleared the topic of \(room.name)" }
             return "-!- \(user.nick) set the topic of \(room.name) to: \(PlainText.sanitize(topic.text))"
-        case .serverNotice(let text):
-            return "-!- \(text)"
+        case .kicked(let room, let target, let user, let reason):
+            return "-!- \(target.nick) was kicked from \(room.name) by \(user.nick)" + reasonSuffix(reason)
+        case .roomModeChanged(let room, let user, let modes, let params):
+            return "-!- \(user.nick) set mode \(([modes] + params).joined(separator: " ")) on \(room.name)"
+        case .awayChanged:
+            return nil
+        case .invited(let room, _, let user):
+            return "-!- \(user.nick) invites you to \(room.name) (/join \(room.name))"
+        case .roomNotice(_, let text), .serverNotice(let text):
+            return "-!- \(PlainText.sanitize(text))"
+        case .wallops(let user, let text):
+            return "-!- WALLOPS from \(user.nick): \(PlainText.sanitize(text))"
         }
     }
 

@@ -8,8 +8,6 @@ final class PlainSession: ClientSession, ChatClient {
     /// The room plain text goes to: the one joined last, unless parted.
     var focus: Room?
     private var registrationTimer: TimerID?
-    /// Set by a successful /oper: may /reload and see /plugins.
-    var operatorName: String?
 
     init(connection: Connection, context: ServerContext) {
         self.connection = connection
@@ -142,9 +140,9 @@ final class PlainSession: ClientSession, ChatClient {
         }
     }
 
-    func join(_ name: String, as user: ChatUser) {
+    func join(_ name: String, key: String? = nil, as user: ChatUser) {
         do {
-            let room = try chat.join(user, roomNamed: name)
+            let room = try chat.join(user, roomNamed: name, key: key)
             focus = room
             describeRoom(room)
         } catch {
@@ -171,6 +169,15 @@ final class PlainSession: ClientSession, ChatClient {
         case .topicTooLong(let limit): return "a topic is at most \(limit) bytes"
         case .emptyMessage: return "nothing to send"
         case .rejected(let reason): return "message not sent: \(reason)"
+        case .bannedFromRoom(let room): return "you are banned from \(room)"
+        case .inviteOnlyRoom(let room): return "\(room) is invite only"
+        case .badRoomKey(let room): return "\(room) needs the right key: /join \(room) key"
+        case .roomFull(let room): return "\(room) is full"
+        case .cannotSendToRoom(let room, let reason): return "cannot send to \(room): \(reason)"
+        case .notRoomOperator(let room): return "you are not an operator of \(room)"
+        case .userNotInRoom(let nick, let room): return "\(nick) is not in \(room)"
+        case .alreadyInRoom(let nick, let room): return "\(nick) is already in \(room)"
+        case .notServerOperator: return "only server operators may do that"
         }
     }
 
@@ -190,8 +197,13 @@ final class PlainSession: ClientSession, ChatClient {
         return Self.keyInFocus
     }
 
-    func render(_ event: ChatEvent) -> OutBytes {
-        OutBytes(line: PlainRenderer.render(event, inFocus: renderKey(for: event) == Self.keyInFocus))
+    func render(_ event: ChatEvent) -> OutBytes? {
+        PlainRenderer.render(event, inFocus: renderKey(for: event) == Self.keyInFocus).map { OutBytes(line: $0) }
+    }
+
+    func disconnect(reason: String) {
+        say("-!- \(reason)")
+        connection.closeAfterFlush(reason: reason)
     }
 
     func send(_ bytes: OutBytes) {

@@ -267,10 +267,10 @@ extension PluginHost {
 /// Bots have no connection: what would be sent to them is simply not rendered.
 final class BotClient: ChatClient {
     nonisolated(unsafe) static let shared = BotClient()
-    nonisolated(unsafe) private static let nothing = OutBytes([UInt8]())
     func renderKey(for event: ChatEvent) -> Int { -1 }
-    func render(_ event: ChatEvent) -> OutBytes { Self.nothing }
+    func render(_ event: ChatEvent) -> OutBytes? { nil }
     func send(_ bytes: OutBytes) {}
+    func disconnect(reason: String) {}
 }
 
 /// Work posted from other threads, run on the loop thread after a wake-up byte.

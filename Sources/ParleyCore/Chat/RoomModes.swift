@@ -1,0 +1,90 @@
+/// A room's modes, IRC style. New rooms start +nt: no messages from outside, topic by operators.
+public struct RoomModes: Equatable, Sendable {
+    public var inviteOnly = false      // +i
+    public var moderated = false       // +m
+    public var noExternal = true       // +n
+    public var topicLocked = true      // +t
+    public var secret = false          // +s
+    public var key: String?            // +k
+    public var limit: Int?             // +l
+
+    /// The mode string as MODE and 324 show it, with parameters (the key only to members).
+    public func describe(showKey: Bool) -> (String, [String]) {
+        var letters = "+"
+        var params: [String] = []
+        if inviteOnly { letters += "i" }
+        if moderated { letters += "m" }
+        if noExternal { letters += "n" }
+        if secret { letters += "s" }
+        if topicLocked { letters += "t" }
+        if let key {
+            letters += "k"
+            params.append(showKey ? key : "*")
+        }
+        if let limit {
+            letters += "l"
+            params.append(String(limit))
+        }
+        return (letters, params)
+    }
+}
+
+/// A member's rank in a room.
+public struct MemberStatus: Equatable, Sendable {
+    public var isOperator = false      // @
+    public var hasVoice = false        // +
+
+    /// The highest prefix, or all of them (IRCv3 multi-prefix).
+    public func prefix(all: Bool) -> String {
+        if all { return (isOperator ? "@" : "") + (hasVoice ? "+" : "") }
+        return isOperator ? "@" : hasVoice ? "+" : ""
+    }
+}
+
+public struct Ban: Equatable, Sendable {
+    public let mask: String
+    public let setBy: String
+    public let setAt: Double
+}
+
+/// One change in a MODE command, already parsed.
+public enum RoomModeChange: Equatable, Sendable {
+    case flag(Character, Bool)          // i m n s t
+    case key(String?)                   // +k key / -k
+    case limit(Int?)                    // +l n / -l
+    case member(Character, Bool, String) // +o/-o/+v/-v nick
+    case ban(Bool, String)              // +b/-b mask
+}
+
+/// IRC glob masks (`*` and `?`) as used by bans, compared under the casemapping.
+public enum Mask {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let pattern = Array(Casemapping.fold(pattern).utf8), text = Array(Casemapping.fold(text).utf8)
+        var p = 0, t = 0, starP = -1, starT = 0
+        while t < text.count {
+            if p < pattern.count && (pattern[p] == UInt8(ascii: "?") || pattern[p] == text[t]) {
+                p += 1
+                t += 1
+            } else if p < pattern.count && pattern[p] == UInt8(ascii: "*") {
+                starP = p
+                starT = t
+                p += 1
+            } else if starP >= 0 {
+                p = starP + 1
+                starT += 1
+                t = starT
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count && pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
+    }
+
+    /// Completes a partial mask as servers do: `nick` becomes `nick!*@*`, `*@host` `*!*@host`.
+    public static func normalize(_ mask: String) -> String {
+        if mask.contains("!") { return mask.contains("@") ? mask : mask + "@*" }
+        if mask.contains("@") { return "*!" + mask }
+        return mask + "!*@*"
+    }
+}

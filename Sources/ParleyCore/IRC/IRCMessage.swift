@@ -1,0 +1,150 @@
+/// One IRC protocol message: optional IRCv3 tags, optional source, a command and parameters.
+/// Parsing follows the modern client protocol: several spaces separate like one, and a
+/// parameter starting with ':' is the trailing one and may hold spaces.
+public struct IRCMessage: Equatable, Sendable {
+    public var tags: [(key: String, value: String)]
+    public var source: String?
+    public var command: String
+    public var params: [String]
+
+    public init(tags: [(key: String, value: String)] = [], source: String? = nil, command: String, params: [String] = []) {
+        self.tags = tags
+        self.source = source
+        self.command = command
+        self.params = params
+    }
+
+    public static func == (lhs: IRCMessage, rhs: IRCMessage) -> Bool {
+        lhs.tags.elementsEqual(rhs.tags) { $0.key == $1.key && $0.value == $1.value }
+            && lhs.source == rhs.source && lhs.command == rhs.command && lhs.params == rhs.params
+    }
+
+    /// The limits of the modern protocol: the message body (source, command, parameters)
+    /// is at most 510 bytes without CR LF; the tags part at most 8191 bytes with its '@'.
+    public static let maxBodyBytes = 510
+    public static let maxTagBytes = 8191
+
+    public enum ParseError: Error, Equatable {
+        case empty
+        case tagsTooLong
+        case bodyTooLong
+        case noCommand
+    }
+
+    /// Parses a line without its CR LF.
+    public static func parse(_ line: Substring) throws(ParseError) -> IRCMessage {
+        var rest = line
+        var tags: [(key: String, value: String)] = []
+        if rest.first == "@" {
+            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+            if rest.utf8.distance(from: rest.startIndex, to: end) + 1 > maxTagBytes { throw .tagsTooLong }
+            tags = parseTags(rest[rest.index(after: rest.startIndex)..<end])
+            rest = rest[end...]
+        }
+        rest = rest.drop { $0 == " " }
+        if rest.isEmpty { throw tags.isEmpty ? .empty : .noCommand }
+        if rest.utf8.count > maxBodyBytes { throw .bodyTooLong }
+        var source: String?
+        if rest.first == ":" {
+            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+            source = String(rest[rest.index(after: rest.startIndex)..<end])
+            rest = rest[end...].drop { $0 == " " }
+        }
+        let commandEnd = rest.firstIndex(of: " ") ?? rest.endIndex
+        let command = String(rest[..<commandEnd])
+        if command.isEmpty { throw .noCommand }
+        rest = rest[commandEnd...]
+        var params: [String] = []
+        while true {
+            rest = rest.drop { $0 == " " }
+            if rest.isEmpty { break }
+            if rest.first == ":" {
+                params.append(String(rest.dropFirst()))
+                break
+            }
+            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+            params.append(String(rest[..<end]))
+            rest = rest[end...]
+        }
+        return IRCMessage(tags: tags, source: source, command: command, params: params)
+    }
+
+    private static func parseTags(_ text: Substring) -> [(key: String, value: String)] {
+        var tags: [(key: String, value: String)] = []
+        for item in text.split(separator: ";", omittingEmptySubsequences: true) {
+            let key: Substring
+            var value = ""
+            if let equals = item.firstIndex(of: "=") {
+                key = item[..<equals]
+                value = unescapeTagValue(item[item.index(after: equals)...])
+            } else {
+                key = item
+            }
+            guard !key.isEmpty else { continue }
+            // A later duplicate wins, as the spec says.
+            tags.removeAll { $0.key == key }
+            tags.append((String(key), value))
+        }
+        return tags
+    }
+
+    // Unicode scalars, not Characters: "\r\n" is one Character but two escapes.
+    static func unescapeTagValue(_ text: Substring) -> String {
+        guard text.contains("\\") else { return String(text) }
+        var out = String.UnicodeScalarView()
+        var escaping = false
+        for character in text.unicodeScalars {
+            if escaping {
+                switch character {
+                case ":": out.append(";")
+                case "s": out.append(" ")
+                case "r": out.append("\r")
+                case "n": out.append("\n")
+                default: out.append(character)
+                }
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                out.append(character)
+            }
+        }
+        return String(out)
+    }
+
+    static func escapeTagValue(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == ";" || $0 == " " || $0 == "\\" || $0 == "\r" || $0 == "\n" }) else { return text }
+        var out = ""
+        for character in text.unicodeScalars {
+            switch character {
+            case ";": out += "\\:"
+            case " ": out += "\\s"
+            case "\\": out += "\\\\"
+            case "\r": out += "\\r"
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+
+    /// The wire form without CR LF. The last parameter is written as trailing (':') when it
+    /// must be: empty, containing a space, or starting with ':'.
+    public var serialized: String {
+        var line = ""
+        if !tags.isEmpty {
+            line += "@" + tags.map { $0.value.isEmpty ? $0.key : "\($0.key)=\(Self.escapeTagValue($0.value))" }.joined(separator: ";") + " "
+        }
+        if let source { line += ":\(source) " }
+        line += command
+        for (index, param) in params.enumerated() {
+            let isLast = index == params.count - 1
+            if isLast && (param.isEmpty || param.contains(" ") || param.hasPrefix(":")) {
+                line += " :" + param
+            } else {
+                line += " " + param
+            }
+        }
+        return line
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+import Yams
+@testable import ParleyCore
+
+/// The public ircdocs parser test vectors (CC0), as fixtures: every case must pass.
+final class IRCParserVectorTests: XCTestCase {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/irc-parser-tests")
+
+    private func cases(_ file: String) throws -> [[String: Any]] {
+        let text = try String(contentsOf: Self.folder.appendingPathComponent(file), encoding: .utf8)
+        let document = try XCTUnwrap(try Yams.load(yaml: text) as? [String: Any])
+        return try XCTUnwrap(document["tests"] as? [[String: Any]])
+    }
+
+    private func atoms(_ raw: [String: Any]) -> IRCMessage {
+        let tags = (raw["tags"] as? [String: Any?] ?? [:]).map { (key: $0.key, value: ($0.value as? String) ?? "") }
+        return IRCMessage(tags: tags.sorted { $0.key < $1.key }, source: raw["source"] as? String,
+                          command: raw["verb"] as? String ?? "", params: (raw["params"] as? [Any])?.map { "\($0)" } ?? [])
+    }
+
+    func testMsgSplit() throws {
+        let tests = try cases("msg-split.yaml")
+        XCTAssertGreaterThan(tests.count, 30)
+        for test in tests {
+            let input = try XCTUnwrap(test["input"] as? String)
+            var parsed = try IRCMessage.parse(Substring(input))
+            parsed.tags.sort { $0.key < $1.key }
+            XCTAssertEqual(parsed, atoms(try XCTUnwrap(test["atoms"] as? [String: Any])), input)
+        }
+    }
+
+    func testMsgJoin() throws {
+        let tests = try cases("msg-join.yaml")
+        XCTAssertGreaterThan(tests.count, 15)
+        for test in tests {
+            let message = atoms(try XCTUnwrap(test["atoms"] as? [String: Any]))
+            let matches = try XCTUnwrap(test["matches"] as? [String])
+            XCTAssertTrue(matches.contains(message.serialized), "\(message.serialized) not in \(matches)")
+        }
+    }
+
+    func testMaskMatch() throws {
+        for test in try cases("mask-match.yaml") {
+            let mask = try XCTUnwrap(test["mask"] as? String)
+            for text in test["matches"] as? [String] ?? [] { XCTAssertTrue(Mask.matches(mask, text), "\(mask) ~ \(text)") }
+            for text in test["fails"] as? [String] ?? [] { XCTAssertFalse(Mask.matches(mask, text), "\(mask) !~ \(text)") }
+        }
+    }
+
+    func testLimits() {
+        XCTAssertThrowsError(try IRCMessage.parse(Substring("PRIVMSG #a :" + String(repeating: "x", count: 510))))
+        XCTAssertNoThrow(try IRCMessage.parse(Substring("PRIVMSG #a :" + String(repeating: "x", count: 498))))
+        XCTAssertThrowsError(try IRCMessage.parse(Substring("@" + String(repeating: "t", count: 8191) + " PING x")))
+        XCTAssertThrowsError(try IRCMessage.parse("   "))
+        XCTAssertThrowsError(try IRCMessage.parse("@a=b "))
+    }
+}
