@@ -31,6 +31,9 @@ public struct ChatMessage {
     public var annotations: [(key: String, value: String)] = []
     /// 0 for people; for a bot's message, one more than the message that triggered it.
     public var botDepth: UInt32 = 0
+    /// IRCv3 client-only tags (`+name`) sent with the message, relayed to clients that
+    /// negotiated message-tags.
+    public var clientTags: [(key: String, value: String)] = []
 
     public func annotation(_ key: String) -> String? {
         annotations.first { $0.key == key }?.value

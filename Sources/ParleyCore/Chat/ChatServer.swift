@@ -8,6 +8,8 @@ public final class ChatServer {
     private var nextUserID: UInt64 = 1
     /// Recently departed users, newest last, for WHOWAS.
     public private(set) var whowas: [WhowasEntry] = []
+    /// The most users at once since start (LUSERS).
+    public private(set) var peakUserCount = 0
     public weak var chain: MessageChain?
     public weak var listener: ChatListener?
 
@@ -36,6 +38,8 @@ public final class ChatServer {
     private func persistentRoom(_ name: String) -> Room {
         if let room = room(named: name) { return room }
         let room = Room(name: name)
+        // Everyone lands in the default room, so anyone may set its topic.
+        room.modes.topicLocked = false
         roomsByName[room.foldedName] = room
         return room
     }
@@ -57,6 +61,7 @@ public final class ChatServer {
         nextUserID += 1
         users[user.id] = user
         usersByNick[user.foldedNick] = user
+        peakUserCount = max(peakUserCount, users.count)
         return user
     }
 
@@ -95,7 +100,8 @@ public final class ChatServer {
         }
         if let required = room.modes.key, required != key { throw .badRoomKey(room.name) }
         room.invited.remove(user.id)
-        let founding = room.memberCount == 0 && !user.isBot
+        // Whoever joins a room with no people in it (bots aside) becomes its operator.
+        let founding = !user.isBot && room.members.allSatisfy(\.isBot)
         room.add(user)
         if founding { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
         user.rooms.append(room)

@@ -18,6 +18,8 @@ public struct Config: Equatable, Sendable {
             "Type /help for commands. You start in the default room.",
         ]
         public var defaultRoom = "#lobby"
+        /// IRC's PASS: a crypt(3) hash every IRC client must match, or nil for none.
+        public var passwordHash: String?
     }
 
     public struct Listener: Equatable, Sendable {
@@ -42,6 +44,10 @@ public struct Config: Equatable, Sendable {
         public var topicLength = 390
         /// How long a new connection may take to choose a nickname.
         public var registrationTimeoutSeconds = 60
+        /// IRC clients quiet this long are sent a PING...
+        public var pingIntervalSeconds = 120
+        /// ...and dropped when no reply comes this long after it.
+        public var pingTimeoutSeconds = 60
     }
 
     /// One `key = value` of a plugin's section; arrays become one setting per element.
@@ -87,6 +93,7 @@ public struct Config: Equatable, Sendable {
     public var server = Server()
     public var listeners: [Listener] = [
         Listener(proto: .plain, address: ListenAddress(host: "0.0.0.0", port: 4000)),
+        Listener(proto: .irc, address: ListenAddress(host: "0.0.0.0", port: 6667)),
     ]
     public var limits = Limits()
     public var logLevel: Logger.Level = .info

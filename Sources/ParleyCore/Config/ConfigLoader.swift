@@ -81,6 +81,9 @@ public enum ConfigLoader {
             }
         }
         if let room = reader.string("default_room") { server.defaultRoom = room }
+        if let hash = reader.string("password_hash", check: { $0.hasPrefix("$") ? nil : "must be a crypt(3) hash from `parley passwd`" }) {
+            server.passwordHash = hash
+        }
         reader.finish()
     }
 
@@ -133,6 +136,8 @@ public enum ConfigLoader {
         if let value = reader.int("registration_timeout_seconds", in: 1...3600) {
             limits.registrationTimeoutSeconds = value
         }
+        if let value = reader.int("ping_interval_seconds", in: 1...3600) { limits.pingIntervalSeconds = value }
+        if let value = reader.int("ping_timeout_seconds", in: 1...3600) { limits.pingTimeoutSeconds = value }
         reader.finish()
     }
 

@@ -6,12 +6,17 @@ public struct IRCMessage: Equatable, Sendable {
     public var source: String?
     public var command: String
     public var params: [String]
+    /// Write the last parameter with ':' even when it need not be, as servers do for text
+    /// (messages, reasons, numerics' descriptions). Not part of equality: both forms parse alike.
+    public var forceTrailing: Bool
 
-    public init(tags: [(key: String, value: String)] = [], source: String? = nil, command: String, params: [String] = []) {
+    public init(tags: [(key: String, value: String)] = [], source: String? = nil, command: String, params: [String] = [],
+                forceTrailing: Bool = false) {
         self.tags = tags
         self.source = source
         self.command = command
         self.params = params
+        self.forceTrailing = forceTrailing
     }
 
     public static func == (lhs: IRCMessage, rhs: IRCMessage) -> Bool {
@@ -139,7 +144,7 @@ public struct IRCMessage: Equatable, Sendable {
         line += command
         for (index, param) in params.enumerated() {
             let isLast = index == params.count - 1
-            if isLast && (param.isEmpty || param.contains(" ") || param.hasPrefix(":")) {
+            if isLast && (forceTrailing || param.isEmpty || param.contains(" ") || param.hasPrefix(":")) {
                 line += " :" + param
             } else {
                 line += " " + param

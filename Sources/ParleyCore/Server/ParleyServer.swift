@@ -55,12 +55,6 @@ public final class ParleyServer: ServerOperations {
             throw error
         }
         for listener in context.config.listeners {
-            guard listener.proto == .plain else {
-                logger.warning("listener skipped", metadata: [
-                    "protocol": "\(listener.proto.rawValue)", "address": "\(listener.address)",
-                    "reason": "the IRC front-end is not built yet (issue [3 of 4])"])
-                continue
-            }
             let socket = try ListeningSocket.open(listener.address)
             listeners.append(ListenerHandler(socket: socket, proto: listener.proto, server: self))
             logger.notice("listening", metadata: ["protocol": "\(listener.proto.rawValue)",
@@ -105,7 +99,7 @@ public final class ParleyServer: ServerOperations {
             guard let (fd, peer) = accepted else { return }
             if let refusal = refusalReason(for: peer) ?? context.plugins?.admitConnection(from: peer.host) {
                 logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
-                refuse(fd: fd, line: "error: \(refusal)")
+                refuse(fd: fd, line: listener.proto == .irc ? "ERROR :Closing Link: \(peer.host) (\(refusal))" : "error: \(refusal)")
                 continue
             }
             open(fd: fd, peer: peer, proto: listener.proto)
@@ -145,12 +139,17 @@ public final class ParleyServer: ServerOperations {
         }
         connectionsPerHost[peer.host, default: 0] += 1
         logger.info("client connected", metadata: ["client": "\(id)", "peer": "\(peer)", "protocol": "\(proto.rawValue)"])
-        sessions[id] = PlainSession(connection: connection, context: context)
+        switch proto {
+        case .plain: sessions[id] = PlainSession(connection: connection, context: context)
+        case .irc: sessions[id] = IRCSession(connection: connection, context: context)
+        }
+        context.connectionCount = sessions.count
     }
 
     private func connectionFinished(_ connection: Connection) {
         let nick = sessions[connection.id]?.nick
         sessions[connection.id] = nil
+        context.connectionCount = sessions.count
         let host = connection.peer.host
         let remaining = connectionsPerHost[host, default: 1] - 1
         connectionsPerHost[host] = remaining > 0 ? remaining : nil
@@ -228,7 +227,7 @@ public final class ParleyServer: ServerOperations {
 
 enum StartupError: Error, CustomStringConvertible {
     case noListeners
-    var description: String { "no listener is open: configure a plain [[listen]] or pass --plain HOST:PORT" }
+    var description: String { "no listener is open: configure a [[listen]] or pass --plain/--irc HOST:PORT" }
 }
 
 /// Accepts on one listening socket for one protocol.

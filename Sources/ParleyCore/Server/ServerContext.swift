@@ -9,6 +9,10 @@ public final class ServerContext {
     /// Nil until plugins are loaded (and in tests that run without them).
     public internal(set) var plugins: PluginHost?
     weak var operations: ServerOperations?
+    public let startedAt = wallClockSeconds()
+    /// Connections open now, registered or not (LUSERS).
+    var connectionCount = 0
+
 
     init(loop: EventLoop, chat: ChatServer, config: Config, logger: Logger) {
         self.loop = loop

@@ -5,6 +5,7 @@ import XCTest
 final class TestServer {
     let process = Process()
     let port: Int
+    let ircPort: Int
     let configPath: String?
     private let log = LineCollector()
 
@@ -27,7 +28,7 @@ final class TestServer {
             configPath = TestFiles.temporaryFile(named: "parley.toml", contents: text)
         }
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        var args = ["--plain", "127.0.0.1:0"]
+        var args = ["--plain", "127.0.0.1:0", "--irc", "127.0.0.1:0"]
         if let configPath { args += ["--config", configPath] }
         process.arguments = args + arguments
         let errors = Pipe()
@@ -42,6 +43,12 @@ final class TestServer {
             throw TestFailure("server did not report its port; log:\n\(log.all.joined(separator: "\n"))")
         }
         self.port = port
+        guard let ircLine = log.waitFor({ $0.contains("listening") && $0.contains("protocol=irc") }, seconds: 5),
+              let ircPort = Self.parsePort(ircLine) else {
+            process.terminate()
+            throw TestFailure("server did not report its IRC port")
+        }
+        self.ircPort = ircPort
     }
 
     private static func parsePort(_ line: String) -> Int? {

@@ -1,0 +1,245 @@
+import Logging
+
+/// One IRC client: registration (PASS, NICK, USER, CAP in any order), then commands that
+/// become core intents, and core events rendered as IRC lines.
+final class IRCSession: ClientSession, ChatClient {
+    let connection: Connection
+    unowned let context: ServerContext
+    private(set) var user: ChatUser?
+    var pendingNick: String?
+    var username: String?
+    var realName = ""
+    var passwordAccepted = false
+    var caps: Set<IRCCapability> = []
+    var negotiatingCaps = false
+    private var registrationTimer: TimerID?
+    private var pingTimer: TimerID?
+    var lastActivity = monotonicNanoseconds()
+    var awaitingPong = false
+    private var pingSentAt: UInt64 = 0
+
+    init(connection: Connection, context: ServerContext) {
+        self.connection = connection
+        self.context = context
+        connection.delegate = self
+        // IRC lines carry up to 8191 bytes of tags plus a 512-byte body.
+        connection.maxLineBytes = IRCMessage.maxTagBytes + IRCMessage.maxBodyBytes + 2
+        let timeout = UInt64(context.config.limits.registrationTimeoutSeconds) * 1000
+        registrationTimer = context.loop.timers.schedule(afterMilliseconds: timeout) { [weak self] in
+            self?.registrationTimedOut()
+        }
+    }
+
+    var chat: ChatServer { context.chat }
+    var logger: Logger { context.logger }
+    var serverName: String { context.config.server.name }
+    var nick: String? { user?.nick }
+    /// The nick numerics are addressed to: `*` before registration.
+    var target: String { user?.nick ?? pendingNick ?? "*" }
+
+    // MARK: Output
+
+    func send(_ message: IRCMessage) {
+        connection.send(line: message.serialized)
+    }
+
+    /// A numeric reply from the server: `:server NNN target params...`.
+    func numeric(_ code: String, _ params: String...) {
+        numeric(code, params: params)
+    }
+
+    func numeric(_ code: String, params: [String]) {
+        send(IRCMessage(source: serverName, command: code, params: [target] + params, forceTrailing: params.count > 0))
+    }
+
+    func serverNotice(_ text: String) {
+        send(IRCMessage(source: serverName, command: "NOTICE", params: [target, text], forceTrailing: true))
+    }
+
+    func sendServerNotice(_ text: String) {
+        send(IRCMessage(command: "ERROR", params: ["Closing Link: \(connection.peer.host) (\(text))"], forceTrailing: true))
+    }
+
+    func applyLimits(_ limits: Config.Limits) {
+        connection.sendqLimit = limits.sendqBytes
+    }
+
+    /// ERROR, then close after flushing, as servers end a link.
+    func closeLink(_ reason: String) {
+        send(IRCMessage(command: "ERROR", params: ["Closing Link: \(connection.peer.host) (\(reason))"], forceTrailing: true))
+        connection.closeAfterFlush(reason: reason)
+    }
+
+    // MARK: ConnectionDelegate
+
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        lastActivity = monotonicNanoseconds()
+        awaitingPong = false
+        if bytes.contains(0) {
+            numeric("400", "*", "Line refused: it contains a NUL byte")
+            return
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
+        if line.utf8.allSatisfy({ $0 == 0x20 }) { return }
+        let message: IRCMessage
+        do {
+            message = try IRCMessage.parse(Substring(line))
+        } catch {
+            switch error {
+            case .bodyTooLong, .tagsTooLong: numeric("417", "Input line was too long")
+            case .noCommand: numeric("421", "*", "No command given")
+            case .empty: break
+            }
+            logger.debug("refused input", metadata: ["client": "\(connection.id)", "reason": "\(error)"])
+            return
+        }
+        if let user { user.lastActive = wallClockSeconds() }
+        dispatch(message)
+    }
+
+    func connectionLineTooLong(_ connection: Connection) {
+        logger.info("refused input", metadata: ["client": "\(connection.id)", "reason": "IRC line over \(connection.maxLineBytes) bytes"])
+        numeric("417", "Input line was too long")
+    }
+
+    func connectionClosed(_ connection: Connection, reason: String) {
+        for timer in [registrationTimer, pingTimer].compactMap({ $0 }) { context.loop.timers.cancel(timer) }
+        if let user { chat.quit(user, reason: reason) }
+    }
+
+    // MARK: Registration
+
+    /// Registers once NICK and USER are in, CAP negotiation is over and PASS (if any) is right.
+    func tryCompleteRegistration() {
+        guard user == nil, let nick = pendingNick, let username, !negotiatingCaps else { return }
+        if context.config.server.passwordHash != nil && !passwordAccepted {
+            numeric("464", "Password incorrect")
+            closeLink("Bad password")
+            return
+        }
+        let registered: ChatUser
+        do {
+            registered = try chat.register(nick: nick, username: username, host: connection.peer.host,
+                                           realName: realName, client: self)
+        } catch {
+            // Someone took the nick between NICK and USER.
+            reportNickError(error, nick: nick)
+            pendingNick = nil
+            return
+        }
+        user = registered
+        if let registrationTimer { context.loop.timers.cancel(registrationTimer) }
+        registrationTimer = nil
+        logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "irc"])
+        sendWelcome()
+        startPinging()
+    }
+
+    private func sendWelcome() {
+        let config = context.config
+        guard let user else { return }
+        numeric("001", "Welcome to the \(config.server.network) Network, \(user.hostmask)")
+        numeric("002", "Your host is \(serverName), running version \(parleyVersion)")
+        numeric("003", "This server was created \(IRCTime.format(context.startedAt))")
+        numeric("004", serverName, parleyVersion, "io", "bklmnostv", "bklov")
+        sendISupport()
+        sendLusers()
+        sendMotd()
+    }
+
+    func sendISupport() {
+        let tokens = isupportTokens(context.config)
+        stride(from: 0, to: tokens.count, by: 12).forEach { start in
+            numeric("005", params: Array(tokens[start..<min(start + 12, tokens.count)]) + ["are supported by this server"])
+        }
+    }
+
+    func sendLusers() {
+        let users = chat.users.values
+        let invisible = users.filter(\.isInvisible).count
+        numeric("251", "There are \(users.count - invisible) users and \(invisible) invisible on 1 servers")
+        numeric("252", String(users.filter(\.isServerOperator).count), "operator(s) online")
+        let unknown = context.connectionCount - users.filter { !$0.isBot }.count
+        numeric("253", String(max(0, unknown)), "unknown connection(s)")
+        numeric("254", String(chat.rooms.count), "channels formed")
+        numeric("255", "I have \(users.count) clients and 0 servers")
+        numeric("265", String(users.count), String(chat.peakUserCount), "Current local users \(users.count), max \(chat.peakUserCount)")
+        numeric("266", String(users.count), String(chat.peakUserCount), "Current global users \(users.count), max \(chat.peakUserCount)")
+    }
+
+    func sendMotd() {
+        let motd = context.config.server.motd
+        guard !motd.isEmpty else { return numeric("422", "MOTD File is missing") }
+        numeric("375", "- \(serverName) Message of the day - ")
+        for line in motd { numeric("372", "- \(line)") }
+        numeric("376", "End of /MOTD command.")
+    }
+
+    private func registrationTimedOut() {
+        registrationTimer = nil
+        guard user == nil, connection.state == .open else { return }
+        closeLink("Registration timed out")
+    }
+
+    // MARK: Liveness
+
+    /// Pings a client that has been quiet for ping_interval_seconds, and drops it when no
+    /// answer comes within ping_timeout_seconds.
+    private func startPinging() {
+        let interval = UInt64(context.config.limits.pingIntervalSeconds) * 1000
+        pingTimer = context.loop.timers.schedule(afterMilliseconds: max(interval / 4, 250), repeating: true) { [weak self] in
+            self?.checkLiveness()
+        }
+    }
+
+    private func checkLiveness() {
+        let limits = context.config.limits
+        let now = monotonicNanoseconds()
+        if awaitingPong {
+            let waited = (now - pingSentAt) / 1_000_000_000
+            if waited >= UInt64(limits.pingTimeoutSeconds) {
+                let idle = (now - lastActivity) / 1_000_000_000
+                closeLink("Ping timeout: \(idle) seconds")
+            }
+        } else if (now - lastActivity) / 1_000_000_000 >= UInt64(limits.pingIntervalSeconds) {
+            awaitingPong = true
+            pingSentAt = now
+            send(IRCMessage(command: "PING", params: [serverName]))
+        }
+    }
+
+    func reportNickError(_ error: ChatError, nick: String) {
+        switch error {
+        case .nickInUse: numeric("433", nick, "Nickname is already in use")
+        case .invalidNick(_, let reason): numeric("432", nick, "Erroneous nickname: \(reason)")
+        default: numeric("432", nick, "Erroneous nickname")
+        }
+    }
+
+    // MARK: ChatClient
+
+    private var capsKey: Int {
+        0x0200 | IRCCapability.allCases.filter { caps.contains($0) }.reduce(0) { $0 | $1.renderBit }
+    }
+
+    func renderKey(for event: ChatEvent) -> Int {
+        if case .serverNotice = event { return 0x1_0000_0000 + Int(truncatingIfNeeded: connection.id) }
+        return capsKey
+    }
+
+    func render(_ event: ChatEvent) -> OutBytes? {
+        let renderer = IRCRenderer(caps: caps, serverName: serverName, recipientNick: target)
+        guard let lines = renderer.render(event) else { return nil }
+        return OutBytes((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+
+    func send(_ bytes: OutBytes) {
+        connection.send(bytes)
+    }
+
+    func disconnect(reason: String) {
+        closeLink(reason)
+    }
+}
+
+let parleyVersion = "parley-0.3"

@@ -1,0 +1,64 @@
+import Foundation
+
+/// An IRC client over a real socket, for raw protocol tests.
+final class IRCTestClient {
+    let socket: TestClient
+    private(set) var nick: String
+
+    init(port: Int, nick: String) throws {
+        socket = try TestClient(port: port)
+        self.nick = nick
+    }
+
+    /// Connects and registers with NICK and USER, waiting for the end of the welcome burst.
+    static func registered(_ server: TestServer, _ nick: String, caps: [String] = []) throws -> IRCTestClient {
+        let client = try IRCTestClient(port: server.ircPort, nick: nick)
+        if !caps.isEmpty {
+            try client.send("CAP LS 302")
+            try client.send("CAP REQ :\(caps.joined(separator: " "))")
+            try client.expect(" ACK ")
+        }
+        try client.send("NICK \(nick)")
+        try client.send("USER \(nick) 0 * :\(nick) Tester")
+        if !caps.isEmpty { try client.send("CAP END") }
+        try client.expectNumeric("001")
+        try client.expect { $0.contains(" 376 ") || $0.contains(" 422 ") }
+        return client
+    }
+
+    func send(_ line: String) throws {
+        try socket.send(line + "\r\n")
+    }
+
+    @discardableResult
+    func expect(_ fragment: String) throws -> String { try socket.expect(fragment) }
+
+    @discardableResult
+    func expect(_ match: (String) -> Bool) throws -> String { try socket.expect(match) }
+
+    /// The next line carrying numeric `code`; returns its parameters after the target.
+    @discardableResult
+    func expectNumeric(_ code: String) throws -> String {
+        try socket.expect { line in
+            let parts = line.split(separator: " ", maxSplits: 2)
+            return parts.count >= 2 && parts[0].hasPrefix(":") && parts[1] == code
+        }
+    }
+
+    /// Joins and waits for the end of NAMES.
+    func join(_ channel: String) throws {
+        try send("JOIN \(channel)")
+        try expect { $0.contains(" 366 ") && $0.contains(channel) }
+    }
+
+    /// The next PRIVMSG/NOTICE line, skipping everything else.
+    func nextMessage() throws -> String? {
+        while let line = try socket.readLine() {
+            if line.contains(" PRIVMSG ") || line.contains(" NOTICE ") { return line }
+        }
+        return nil
+    }
+
+    func readUntilClosed() throws -> [String] { try socket.readUntilClosed() }
+    var received: [String] { socket.received }
+}
