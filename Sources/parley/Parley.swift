@@ -9,7 +9,8 @@ struct Parley: ParsableCommand {
         commandName: "parley",
         abstract: "A multi-user chat server: plain text (nc, telnet) and IRC on one poll() loop, extended by plugins.",
         discussion: """
-        With no --config, parley runs on embedded defaults: plain text on 0.0.0.0:4000, default room #lobby.
+        With no --config, parley runs on embedded defaults: plain text on 0.0.0.0:4000, IRC on 0.0.0.0:6667,
+        default room #lobby, and the standard plugins (ProfanityFilter, Timestamp, EchoBot, Dice) on.
         SIGHUP reloads the config file; SIGINT and SIGTERM shut down gracefully.
         Config keys are documented in docs/CONFIG.md and parley.example.toml.
         """,

@@ -114,7 +114,7 @@ final class PluginLoaderTests: XCTestCase {
         try clients[0].send("after\n")
         for client in clients.dropFirst() { XCTAssertEqual(try client.nextMessage(), "<user0> after (v2)") }
         // State handed over: generation 2 continues generation 1's count (2 messages seen).
-        try clients[0].send("/version\n")
+        try clients[0].send("/generation\n")
         try clients[0].expect("-!- v2 seen 2")
         for client in clients {
             XCTAssertFalse(client.received.contains { $0.contains(" quit ") }, "nobody was dropped")

@@ -111,7 +111,7 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(try second.readUntilClosed(),
                        ["error: the server is full (max_clients = 1); try again later"])
         try only.send("/who\n")
-        try only.expect("#lobby has 1 member: only")
+        try only.expect("#lobby has 1 member: @only")
     }
 
     func testRegistrationTimeoutDropsSilentClients() throws {
@@ -143,6 +143,6 @@ final class TransportTests: XCTestCase {
         }
         XCTAssertEqual(count, baseline, "fds before: \(baseline), after 1000 cycles: \(count)")
         try watcher.send("/who\n")
-        try watcher.expect("-!- #lobby has 1 member: watcher")
+        try watcher.expect("-!- #lobby has 1 member: @watcher")
     }
 }

@@ -20,4 +20,8 @@ public enum ChatError: Error, Equatable {
     case userNotInRoom(nick: String, room: String)
     case alreadyInRoom(nick: String, room: String)
     case notServerOperator
+    /// ISUPPORT CHANLIMIT: the user is in as many rooms as allowed.
+    case tooManyRooms(String, limit: Int)
+    /// ISUPPORT MAXLIST: the room's ban list is full.
+    case banListFull(String, limit: Int)
 }

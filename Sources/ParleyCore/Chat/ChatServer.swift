@@ -13,6 +13,10 @@ public final class ChatServer {
     public weak var chain: MessageChain?
     public weak var listener: ChatListener?
 
+    /// Advertised to IRC clients as CHANLIMIT and MAXLIST.
+    public static let maxRoomsPerUser = 100
+    public static let maxBansPerRoom = 100
+
     public init(rules: NameRules, defaultRoomName: String) {
         self.rules = rules
         self.defaultRoomName = defaultRoomName
@@ -92,6 +96,7 @@ public final class ChatServer {
             return created
         }()
         guard !room.contains(user) else { return room }
+        if !user.isBot && user.rooms.count >= Self.maxRoomsPerUser { throw .tooManyRooms(room.name, limit: Self.maxRoomsPerUser) }
         let invited = room.invited.contains(user.id)
         if !invited {
             if room.isBanned(user) { throw .bannedFromRoom(room.name) }
@@ -210,6 +215,7 @@ public final class ChatServer {
         guard room.contains(user) else { throw .notInRoom(room.name) }
         guard room.isOperator(user) else { throw .notRoomOperator(room.name) }
         guard room.contains(target) else { throw .userNotInRoom(nick: target.nick, room: room.name) }
+        let reason = String(decoding: Array(reason.utf8).prefix(rules.topicLength), as: UTF8.self)
         Delivery.deliver(.kicked(room, target: target, by: user, reason: reason), to: room.members)
         leave(target, room)
         listener?.userParted(target, room, reason: "Kicked by \(user.nick): \(reason)")
@@ -282,6 +288,10 @@ public final class ChatServer {
                 let mask = Mask.normalize(rawMask)
                 if adding {
                     guard !room.bans.contains(where: { Casemapping.fold($0.mask) == Casemapping.fold(mask) }) else { continue }
+                    guard room.bans.count < Self.maxBansPerRoom else {
+                        problems.append(.banListFull(room.name, limit: Self.maxBansPerRoom))
+                        continue
+                    }
                     room.bans.append(Ban(mask: mask, setBy: user.hostmask, setAt: wallClockSeconds()))
                 } else {
                     let before = room.bans.count

@@ -56,6 +56,68 @@ public enum RoomModeChange: Equatable, Sendable {
     case ban(Bool, String)              // +b/-b mask
 }
 
+extension RoomModeChange {
+    /// Parses a MODE change string such as "+ov-k alice bob key", as IRC MODE and plain /mode
+    /// both write it. At most `maxWithParameter` changes that take a parameter (ISUPPORT MODES).
+    /// Returns the changes, the ban list request (a bare "b"), and complaints about the rest.
+    public static func parse(_ letters: String, _ args: [String], maxWithParameter: Int = 20)
+        -> (changes: [RoomModeChange], listBans: Bool, problems: [ModeProblem]) {
+        var parameters = args.makeIterator()
+        var adding = true
+        var changes: [RoomModeChange] = []
+        var problems: [ModeProblem] = []
+        var listBans = false
+        var withParameter = 0
+        for letter in letters {
+            switch letter {
+            case "+": adding = true
+            case "-": adding = false
+            case "i", "m", "n", "s", "t": changes.append(.flag(letter, adding))
+            case "k", "l", "o", "v", "b":
+                let needsParameter = adding || letter == "o" || letter == "v" || letter == "b"
+                let parameter = needsParameter || letter == "k" ? parameters.next() : nil
+                if needsParameter && withParameter >= maxWithParameter {
+                    problems.append(.tooMany(letter))
+                    continue
+                }
+                if needsParameter { withParameter += 1 }
+                switch letter {
+                case "k":
+                    if !adding { changes.append(.key(nil)); continue }
+                    guard let key = parameter, !key.isEmpty, !key.contains(" "), !key.contains(",") else {
+                        problems.append(.missingParameter(letter)); continue
+                    }
+                    changes.append(.key(key))
+                case "l":
+                    if !adding { changes.append(.limit(nil)); continue }
+                    guard let text = parameter, let limit = Int(text), limit > 0 else {
+                        problems.append(.missingParameter(letter)); continue
+                    }
+                    changes.append(.limit(limit))
+                case "b":
+                    guard let mask = parameter else {
+                        if adding { listBans = true } else { problems.append(.missingParameter(letter)) }
+                        continue
+                    }
+                    changes.append(.ban(adding, mask))
+                default:
+                    guard let nick = parameter else { problems.append(.missingParameter(letter)); continue }
+                    changes.append(.member(letter, adding, nick))
+                }
+            default:
+                problems.append(.unknown(letter))
+            }
+        }
+        return (changes, listBans, problems)
+    }
+}
+
+public enum ModeProblem: Equatable, Sendable {
+    case unknown(Character)
+    case missingParameter(Character)
+    case tooMany(Character)
+}
+
 /// IRC glob masks (`*` and `?`) as used by bans, compared under the casemapping.
 public enum Mask {
     public static func matches(_ pattern: String, _ text: String) -> Bool {

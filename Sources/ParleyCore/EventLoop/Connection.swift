@@ -17,7 +17,7 @@ public final class ReceiveBuffer {
 }
 
 /// A client socket: line framing in, a bounded shared-chunk queue out.
-public final class Connection: IOHandler {
+public final class Connection: IOHandler, PendingOutput {
     public enum State: Equatable {
         case open
         /// Flushing its last words; no more input is read.
@@ -156,10 +156,12 @@ public final class Connection: IOHandler {
     private func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        loop.atEndOfTurn { [self] in
-            flushScheduled = false
-            flush()
-        }
+        loop.flushAtEndOfTurn(self)
+    }
+
+    public func flushPendingOutput() {
+        flushScheduled = false
+        flush()
     }
 
     private func flush() {

@@ -6,6 +6,11 @@ public protocol IOHandler: AnyObject {
     func handleIO(revents: Int16)
 }
 
+/// Output that waits for the end of the turn, so many messages leave in one write.
+public protocol PendingOutput: AnyObject {
+    func flushPendingOutput()
+}
+
 /// The single-threaded poll() loop: file descriptors, timers and deferred work.
 ///
 /// The pollfd array is kept in step with registrations incrementally (swap-remove), never
@@ -19,6 +24,9 @@ public final class EventLoop {
     private var ready: [(fd: Int32, revents: Int16)] = []
     private var deferred: [() -> Void] = []
     private var endOfTurn: [() -> Void] = []
+    /// Connections with queued output, flushed once each at the end of the turn. A list of
+    /// objects, not closures: marking a connection costs no allocation on the hot path.
+    private var pendingOutput: [PendingOutput] = []
     public let timers = TimerQueue()
     public private(set) var isRunning = false
     private var stopRequested = false
@@ -77,6 +85,11 @@ public final class EventLoop {
         endOfTurn.append(work)
     }
 
+    /// Flushes `output` at the end of this turn; the caller marks itself once per turn.
+    public func flushAtEndOfTurn(_ output: PendingOutput) {
+        pendingOutput.append(output)
+    }
+
     public func stop() { stopRequested = true }
 
     /// Runs turns until `stop()` is called.
@@ -97,7 +110,7 @@ public final class EventLoop {
         if maxWaitMilliseconds >= 0 && (timeout < 0 || timeout > maxWaitMilliseconds) {
             timeout = maxWaitMilliseconds
         }
-        if !deferred.isEmpty || !endOfTurn.isEmpty { timeout = 0 }
+        if !deferred.isEmpty || !endOfTurn.isEmpty || !pendingOutput.isEmpty { timeout = 0 }
         let count = pollfds.withUnsafeMutableBufferPointer { buffer in
             poll(buffer.baseAddress, nfds_t(buffer.count), timeout)
         }
@@ -139,10 +152,18 @@ public final class EventLoop {
     }
 
     private func runEndOfTurn() {
-        while !endOfTurn.isEmpty {
-            let work = endOfTurn
-            endOfTurn.removeAll()
-            for item in work { item() }
+        while !endOfTurn.isEmpty || !pendingOutput.isEmpty {
+            if !endOfTurn.isEmpty {
+                let work = endOfTurn
+                endOfTurn.removeAll()
+                for item in work { item() }
+            }
+            var index = 0
+            while index < pendingOutput.count {
+                pendingOutput[index].flushPendingOutput()
+                index += 1
+            }
+            pendingOutput.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -21,13 +21,19 @@ enum IRCCapability: String, CaseIterable {
     }
 }
 
+/// Advertised as MODES and TARGMAX, and enforced.
+let maxModesWithParameter = 20
+let maxTargets = 20
+
 /// The ISUPPORT (005) tokens, from the config.
 func isupportTokens(_ config: Config) -> [String] {
     let limits = config.limits
     return [
-        "AWAYLEN=\(limits.topicLength)", "CASEMAPPING=\(Casemapping.name)", "CHANLIMIT=#:100", "CHANMODES=b,k,l,imnst",
-        "CHANNELLEN=\(limits.roomLength)", "CHANTYPES=#", "KICKLEN=\(limits.topicLength)", "MAXLIST=b:100",
-        "MODES=20", "NETWORK=\(config.server.network)", "NICKLEN=\(limits.nickLength)", "PREFIX=(ov)@+",
-        "TARGMAX=JOIN:,KICK:1,NAMES:,NOTICE:20,PART:,PRIVMSG:20,WHOIS:1", "TOPICLEN=\(limits.topicLength)", "USERLEN=10",
+        "AWAYLEN=\(limits.topicLength)", "CASEMAPPING=\(Casemapping.name)", "CHANLIMIT=#:\(ChatServer.maxRoomsPerUser)",
+        "CHANMODES=b,k,l,imnst", "CHANNELLEN=\(limits.roomLength)", "CHANTYPES=#", "KICKLEN=\(limits.topicLength)",
+        "MAXLIST=b:\(ChatServer.maxBansPerRoom)", "MODES=\(maxModesWithParameter)", "NETWORK=\(config.server.network)",
+        "NICKLEN=\(limits.nickLength)", "PREFIX=(ov)@+",
+        "TARGMAX=JOIN:,KICK:\(maxTargets),NAMES:,NOTICE:\(maxTargets),PART:,PRIVMSG:\(maxTargets),WHOIS:1",
+        "TOPICLEN=\(limits.topicLength)", "USERLEN=10",
     ]
 }

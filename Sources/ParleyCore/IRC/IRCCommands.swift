@@ -188,6 +188,8 @@ extension IRCSession {
         case .topicTooLong(let limit): numeric("417", "Topic too long (\(limit) bytes at most)")
         case .notServerOperator: numeric("481", "Permission Denied- You're not an IRC operator")
         case .rejected(let reason): numeric("404", room, "Message not sent: \(reason)")
+        case .tooManyRooms(_, let limit): numeric("405", room, "You have joined too many channels (\(limit))")
+        case .banListFull(_, let limit): numeric("478", room, "b", "Channel ban list is full (\(limit))")
         default: numeric("400", command, "\(error)")
         }
     }
@@ -210,7 +212,7 @@ extension IRCSession {
             kind = .action
         }
         let list = targets.split(separator: ",").map(String.init)
-        guard list.count <= 20 else { return numeric("407", targets, "Too many targets (20 at most)") }
+        guard list.count <= maxTargets else { return numeric("407", targets, "Too many targets (\(maxTargets) at most)") }
         let clientTags = caps.contains(.messageTags) ? message.tags.filter { $0.key.hasPrefix("+") } : []
         for name in list {
             let destination: MessageTarget

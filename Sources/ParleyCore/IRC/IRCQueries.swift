@@ -170,7 +170,7 @@ extension IRCSession {
     func kick(_ params: [String], _ user: ChatUser) {
         guard params.count >= 2 else { return numeric("461", "KICK", "Not enough parameters") }
         guard let room = chat.room(named: params[0]) else { return numeric("403", params[0], "No such channel") }
-        for nick in params[1].split(separator: ",").map(String.init) {
+        for nick in params[1].split(separator: ",").prefix(maxTargets).map(String.init) {
             guard let target = chat.user(nick: nick) else {
                 numeric("401", nick, "No such nick/channel")
                 continue
@@ -266,51 +266,18 @@ extension IRCSession {
             numeric("329", room.name, String(Int(room.createdAt)))
             return
         }
-        var parameters = args.dropFirst().makeIterator()
-        var adding = true
-        var changes: [RoomModeChange] = []
-        for letter in letters {
-            switch letter {
-            case "+": adding = true
-            case "-": adding = false
-            case "i", "m", "n", "s", "t": changes.append(.flag(letter, adding))
-            case "k":
-                if adding {
-                    guard let key = parameters.next(), !key.isEmpty, !key.contains(" ") else {
-                        numeric("696", room.name, "k", "*", "You must specify a parameter for the key mode")
-                        continue
-                    }
-                    changes.append(.key(key))
-                } else {
-                    _ = parameters.next()
-                    changes.append(.key(nil))
-                }
-            case "l":
-                if adding {
-                    guard let text = parameters.next(), let limit = Int(text), limit > 0 else {
-                        numeric("696", room.name, "l", "*", "You must specify a positive number for the limit mode")
-                        continue
-                    }
-                    changes.append(.limit(limit))
-                } else {
-                    changes.append(.limit(nil))
-                }
-            case "o", "v":
-                guard let nick = parameters.next() else {
-                    numeric("461", "MODE", "Not enough parameters")
-                    continue
-                }
-                changes.append(.member(letter, adding, nick))
-            case "b":
-                guard let mask = parameters.next() else {
-                    for ban in room.bans { numeric("367", room.name, ban.mask, ban.setBy, String(Int(ban.setAt))) }
-                    numeric("368", room.name, "End of channel ban list")
-                    continue
-                }
-                changes.append(.ban(adding, mask))
-            default:
-                numeric("472", String(letter), "is unknown mode char to me")
+        let (changes, listBans, problems) = RoomModeChange.parse(letters, Array(args.dropFirst()),
+                                                                  maxWithParameter: maxModesWithParameter)
+        for problem in problems {
+            switch problem {
+            case .unknown(let letter): numeric("472", String(letter), "is unknown mode char to me")
+            case .missingParameter(let letter): numeric("696", room.name, String(letter), "*", "You must specify a parameter for the \(letter) mode")
+            case .tooMany(let letter): numeric("696", room.name, String(letter), "*", "At most \(maxModesWithParameter) modes with parameters in one command")
             }
+        }
+        if listBans {
+            for ban in room.bans { numeric("367", room.name, ban.mask, ban.setBy, String(Int(ban.setAt))) }
+            numeric("368", room.name, "End of channel ban list")
         }
         guard !changes.isEmpty else { return }
         do {

@@ -61,13 +61,13 @@ struct IRCRenderer {
         }
     }
 
-    /// Commands whose last parameter is free text get the ':' form, as servers write them.
-    private static let textCommands: Set<String> = ["PART", "QUIT", "TOPIC", "KICK", "AWAY", "NOTICE", "WALLOPS"]
+    /// Where free text sits in each command; that parameter gets the ':' form, as servers write it.
+    private static let textPosition: [String: Int] = ["PART": 1, "QUIT": 0, "TOPIC": 1, "KICK": 2, "AWAY": 0, "NOTICE": 1, "WALLOPS": 0]
 
     private func line(source: String, _ command: String, _ params: [String]) -> String {
         let tags: [(key: String, value: String)] = caps.contains(.serverTime) ? [("time", IRCTime.format(wallClockSeconds()))] : []
         return IRCMessage(tags: tags, source: source, command: command, params: params,
-                          forceTrailing: Self.textCommands.contains(command)).serialized
+                          forceTrailing: Self.textPosition[command] == params.count - 1).serialized
     }
 }
 

@@ -10,7 +10,11 @@ final class IRCSession: ClientSession, ChatClient {
     var username: String?
     var realName = ""
     var passwordAccepted = false
-    var caps: Set<IRCCapability> = []
+    var caps: Set<IRCCapability> = [] {
+        didSet { capsKey = 0x0200 | caps.reduce(0) { $0 | $1.renderBit } }
+    }
+    /// Clients with the same render-relevant caps share rendered bytes.
+    private var capsKey = 0x0200
     var negotiatingCaps = false
     private var registrationTimer: TimerID?
     private var pingTimer: TimerID?
@@ -217,10 +221,6 @@ final class IRCSession: ClientSession, ChatClient {
     }
 
     // MARK: ChatClient
-
-    private var capsKey: Int {
-        0x0200 | IRCCapability.allCases.filter { caps.contains($0) }.reduce(0) { $0 | $1.renderBit }
-    }
 
     func renderKey(for event: ChatEvent) -> Int {
         if case .serverNotice = event { return 0x1_0000_0000 + Int(truncatingIfNeeded: connection.id) }

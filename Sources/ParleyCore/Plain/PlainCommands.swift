@@ -54,7 +54,7 @@ extension PlainSession {
         },
         PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics") { session, _, args in
             guard args.isEmpty else { return session.usage("rooms") }
-            let rooms = session.chat.rooms
+            let rooms = session.chat.rooms.filter(session.canSee)
             for room in rooms {
                 let count = "\(room.memberCount) \(room.memberCount == 1 ? "member" : "members")"
                 let topic = room.topic.map { ": \(PlainText.sanitize($0.text))" } ?? ""
@@ -67,7 +67,9 @@ extension PlainSession {
             guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
                 return session.error("you are not in a room; usage: /who #room")
             }
-            guard let room = session.chat.room(named: name) else { return session.error("there is no room \(name)") }
+            guard let room = session.chat.room(named: name), session.canSee(room) else {
+                return session.error("there is no room \(name)")
+            }
             session.describeRoom(room)
         },
         PlainCommand(name: "topic", usage: "/topic [#room] [text]", summary: "show a room's topic, or set it") { session, user, args in
@@ -113,6 +115,65 @@ extension PlainSession {
             } catch {
                 session.error(session.describe(error))
             }
+        },
+        PlainCommand(name: "kick", usage: "/kick nick [reason]", summary: "room operators: remove someone from the current room") { session, user, args in
+            guard let (nick, reason) = args.splitFirst() else { return session.usage("kick") }
+            guard let room = session.focus else { return session.error("you are not in a room") }
+            guard let target = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
+            do {
+                try session.chat.kick(target, from: room, by: user, reason: reason.isEmpty ? user.nick : reason.rest)
+            } catch {
+                session.error(session.describe(error))
+            }
+        },
+        PlainCommand(name: "mode", usage: "/mode [#room] [+|-modes] [params]", summary: "show or change room modes (i m n s t k l o v b)") { session, user, args in
+            var words = args.words.map(String.init)
+            let name = words.first?.hasPrefix("#") == true ? words.removeFirst() : session.focus?.name
+            guard let name, let room = session.chat.room(named: name), session.canSee(room) else {
+                return session.error("no such room; usage: /mode #room +modes")
+            }
+            guard let letters = words.first else {
+                let (modes, values) = room.modes.describe(showKey: room.contains(user))
+                return session.say("-!- Modes of \(room.name): " + ([modes] + values).joined(separator: " "))
+            }
+            let (changes, listBans, problems) = RoomModeChange.parse(letters, Array(words.dropFirst()))
+            for problem in problems {
+                switch problem {
+                case .unknown(let letter): session.error("unknown mode \(letter); modes are i m n s t k l o v b")
+                case .missingParameter(let letter): session.error("mode \(letter) needs a parameter")
+                case .tooMany: session.error("at most 20 modes with parameters at once")
+                }
+            }
+            if listBans {
+                for ban in room.bans { session.say("-!- Ban on \(room.name): \(ban.mask) (set by \(ban.setBy))") }
+                session.say("-!- \(room.bans.count) \(room.bans.count == 1 ? "ban" : "bans") on \(room.name)")
+            }
+            guard !changes.isEmpty else { return }
+            do {
+                for problem in try session.chat.changeModes(of: room, by: user, changes) {
+                    session.error(session.describe(problem))
+                }
+            } catch {
+                session.error(session.describe(error))
+            }
+        },
+        PlainCommand(name: "invite", usage: "/invite nick [#room]", summary: "invite someone to a room (the current one by default)") { session, user, args in
+            let words = args.words.map(String.init)
+            guard (1...2).contains(words.count) else { return session.usage("invite") }
+            guard let target = session.chat.user(nick: words[0]) else { return session.error("no user is called \(words[0])") }
+            guard let name = words.count == 2 ? words[1] : session.focus?.name, let room = session.chat.room(named: name) else {
+                return session.error("no such room; usage: /invite nick #room")
+            }
+            do {
+                try session.chat.invite(target, to: room, by: user)
+                session.say("-!- Invited \(target.nick) to \(room.name)")
+            } catch {
+                session.error(session.describe(error))
+            }
+        },
+        PlainCommand(name: "away", usage: "/away [message]", summary: "mark yourself away (no message: back)") { session, user, args in
+            session.chat.setAway(user, args.isEmpty ? nil : args.rest)
+            session.say(args.isEmpty ? "-!- You are back" : "-!- You are marked away: \(args.rest)")
         },
         PlainCommand(name: "quit", usage: "/quit [reason]", summary: "leave the server") { session, _, args in
             session.quit(reason: args.isEmpty ? "Quit" : "Quit: \(args.rest)")

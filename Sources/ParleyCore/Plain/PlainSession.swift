@@ -122,6 +122,12 @@ final class PlainSession: ClientSession, ChatClient {
     }
 
     func sayInFocus(_ text: String, kind: MessageKind, as user: ChatUser) {
+        // Kicks and parts from elsewhere (IRC KICK, JOIN 0) can take the focus room away.
+        if let current = focus, !user.isIn(current) {
+            focus = user.rooms.last
+            say("-!- You are no longer in \(current.name)" + (focus.map { "; now talking in \($0.name)" } ?? ""))
+            return
+        }
         guard let room = focus else {
             error("you are not in a room; /join #room first")
             return
@@ -150,12 +156,21 @@ final class PlainSession: ClientSession, ChatClient {
         }
     }
 
+    /// Secret rooms are listed only to their members, as IRC LIST and WHO do.
+    func canSee(_ room: Room) -> Bool {
+        guard let user else { return false }
+        return !room.modes.secret || room.contains(user) || user.isServerOperator
+    }
+
     func describeRoom(_ room: Room) {
         if let topic = room.topic {
             say("-!- Topic for \(room.name): \(PlainText.sanitize(topic.text)) (set by \(topic.setBy), \(PlainText.formatTime(topic.setAt)))")
         }
+        // Invisible (+i) people are listed only to those in the room with them.
+        let inside = user.map { room.contains($0) } ?? false
+        let shown = room.membersByNick.filter { inside || !$0.isInvisible }
         say("-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
-            + room.membersByNick.map(\.nick).joined(separator: " "))
+            + shown.map { room.status(of: $0).prefix(all: false) + $0.nick }.joined(separator: " "))
     }
 
     func describe(_ error: ChatError) -> String {
@@ -178,6 +193,8 @@ final class PlainSession: ClientSession, ChatClient {
         case .userNotInRoom(let nick, let room): return "\(nick) is not in \(room)"
         case .alreadyInRoom(let nick, let room): return "\(nick) is already in \(room)"
         case .notServerOperator: return "only server operators may do that"
+        case .tooManyRooms(_, let limit): return "you are in \(limit) rooms already, the most allowed"
+        case .banListFull(let room, let limit): return "the ban list of \(room) is full (\(limit))"
         }
     }
 

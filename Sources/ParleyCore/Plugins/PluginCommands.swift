@@ -149,7 +149,12 @@ final class CommandCall {
 extension PluginHost {
     /// Names the front-ends use themselves; a plugin may not take them.
     static let reservedCommandNames: Set<String> = [
+        // plain
         "join", "part", "rooms", "who", "topic", "msg", "me", "nick", "quit", "help", "oper", "reload", "plugins",
+        "kick", "mode", "invite", "away",
+        // IRC
+        "pass", "user", "cap", "ping", "pong", "privmsg", "notice", "names", "list", "whois", "whowas", "ison",
+        "userhost", "motd", "lusers", "version", "time", "info", "kill", "wallops", "rehash", "tagmsg", "error",
     ]
 
     public struct CommandHelp {

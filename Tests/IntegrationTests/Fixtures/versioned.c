@@ -47,7 +47,7 @@ static int fixture_initialize(parley_plugin *self, const parley_host_api *host, 
     api = host;
     seen = 0;
     host->hook_message(self, PARLEY_PHASE_TRANSFORM, transform, NULL);
-    return host->register_command(self, (parley_str){"version", 7}, (parley_str){"", 0},
+    return host->register_command(self, (parley_str){"generation", 10}, (parley_str){"", 0},
                                   (parley_str){"which generation is running", 27}, version_command, NULL);
 }
 
