@@ -29,7 +29,9 @@ public final class Connection: IOHandler, PendingOutput {
     public let peer: PeerAddress
     public let id: UInt64
     public private(set) var state: State = .open
-    public weak var delegate: ConnectionDelegate?
+    /// Strong, and cleared when the connection closes: that breaks the session <-> connection
+    /// cycle without the side-table refcounting a weak reference costs on every send.
+    public var delegate: ConnectionDelegate?
     public var sendqLimit: Int
     public var queuedBytes: Int { output.queuedBytes }
     /// Why the connection closed, once it has.

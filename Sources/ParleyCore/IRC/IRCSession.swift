@@ -29,8 +29,10 @@ final class IRCSession: ClientSession, ChatClient {
         // IRC lines carry up to 8191 bytes of tags plus a 512-byte body.
         connection.maxLineBytes = IRCMessage.maxTagBytes + IRCMessage.maxBodyBytes + 2
         let timeout = UInt64(context.config.limits.registrationTimeoutSeconds) * 1000
-        registrationTimer = context.loop.timers.schedule(afterMilliseconds: timeout) { [weak self] in
-            self?.registrationTimedOut()
+        // unowned, not weak: a weak reference would give every session a side table and slow
+        // down every retain on the fan-out path. The timer is cancelled before the session goes.
+        registrationTimer = context.loop.timers.schedule(afterMilliseconds: timeout) { [unowned self] in
+            registrationTimedOut()
         }
     }
 
@@ -191,8 +193,8 @@ final class IRCSession: ClientSession, ChatClient {
     /// answer comes within ping_timeout_seconds.
     private func startPinging() {
         let interval = UInt64(context.config.limits.pingIntervalSeconds) * 1000
-        pingTimer = context.loop.timers.schedule(afterMilliseconds: max(interval / 4, 250), repeating: true) { [weak self] in
-            self?.checkLiveness()
+        pingTimer = context.loop.timers.schedule(afterMilliseconds: max(interval / 4, 250), repeating: true) { [unowned self] in
+            checkLiveness()
         }
     }
 

@@ -15,8 +15,10 @@ final class PlainSession: ClientSession, ChatClient {
         connection.delegate = self
         greet()
         let timeout = UInt64(context.config.limits.registrationTimeoutSeconds) * 1000
-        registrationTimer = context.loop.timers.schedule(afterMilliseconds: timeout) { [weak self] in
-            self?.registrationTimedOut()
+        // unowned, not weak: a weak reference would give every session a side table and slow
+        // down every retain on the fan-out path. The timer is cancelled before the session goes.
+        registrationTimer = context.loop.timers.schedule(afterMilliseconds: timeout) { [unowned self] in
+            registrationTimedOut()
         }
     }
 
