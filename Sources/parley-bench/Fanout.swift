@@ -18,6 +18,7 @@ struct FanoutScenario {
         var seconds = 30.0
         var serverPID: Int32?
         var channel = "#bench"
+        var connectBatch = 50
     }
 
     struct Result {
@@ -30,6 +31,9 @@ struct FanoutScenario {
         var seconds = 0.0
         var latency = LatencyHistogram()
         var serverCPUNanoseconds: UInt64?
+        /// The generator's own CPU time: near 100% of the run means the generator, not the
+        /// server, set the pace.
+        var generatorCPUNanoseconds: UInt64 = 0
     }
 
     let options: Options
@@ -37,7 +41,7 @@ struct FanoutScenario {
     func run() throws -> Result {
         let swarm = Swarm(proto: options.proto)
         try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "b",
-                          channel: options.channel)
+                          channel: options.channel, batch: options.connectBatch)
         let senders = min(options.senders, options.clients)
         var nextSeq = [Int32](repeating: 0, count: options.clients * senders)
         var result = Result()
@@ -73,6 +77,7 @@ struct FanoutScenario {
         }
 
         let cpuBefore = options.serverPID.flatMap(processCPUNanoseconds)
+        let ownBefore = processCPUNanoseconds(getpid()) ?? 0
         let start = monotonicNanoseconds()
         let stopSending = start + UInt64(options.seconds * 1e9)
         var turn = 0
@@ -106,6 +111,7 @@ struct FanoutScenario {
             swarm.pump(timeoutMilliseconds: 10, handle)
         }
         result.seconds = Double(monotonicNanoseconds() - start) / 1e9
+        result.generatorCPUNanoseconds = (processCPUNanoseconds(getpid()) ?? 0) - ownBefore
         if let before = cpuBefore, let after = options.serverPID.flatMap(processCPUNanoseconds) {
             result.serverCPUNanoseconds = after - before
         }

@@ -7,7 +7,7 @@ struct ParleyBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-bench",
         abstract: "Load-test a chat server (Parley plain text, or any IRC server) and print figures.",
-        subcommands: [Fanout.self]
+        subcommands: [Fanout.self, Storm.self, Idle.self]
     )
 }
 
@@ -35,9 +35,11 @@ struct Fanout: ParsableCommand {
     @Option(help: "Messages per second in total (fixed-rate mode); omit for as fast as possible.") var rate: Double?
     @Option(help: "Stop sending after this many seconds even if messages remain.") var seconds = 30.0
     @Option(help: "Label for the JSON line (for example the server's name).") var label = "server"
+    @Option(name: .customLong("connect-batch"), help: "Clients registering at once while setting up (small for servers with a short listen backlog).") var connectBatch = 50
 
     func run() throws {
         var options = FanoutScenario.Options()
+        options.connectBatch = connectBatch
         options.host = target.host
         options.port = target.port
         options.proto = BenchProtocol(rawValue: target.proto)!
@@ -59,12 +61,76 @@ struct Fanout: ParsableCommand {
         json += "\"lost\":\(result.lost),\"duplicated\":\(result.duplicated),\"reordered\":\(result.reordered),"
         json += "\"seconds\":\(round3(result.seconds)),\"deliveries_per_second\":\(Int(perSecond)),"
         json += "\"latency_us\":{\"p50\":\(p50),\"p99\":\(p99),\"max\":\(round3(maxMicros))},"
-        json += "\"server_cpu_ns_per_delivery\":\(cpuPerDelivery.map { "\(round3($0))" } ?? "null")}"
+        let serverBusy = result.serverCPUNanoseconds.map { 100 * Double($0) / (result.seconds * 1e9) }
+        let generatorBusy = 100 * Double(result.generatorCPUNanoseconds) / (result.seconds * 1e9)
+        json += "\"server_cpu_ns_per_delivery\":\(cpuPerDelivery.map { "\(round3($0))" } ?? "null"),"
+        json += "\"server_cpu_percent\":\(serverBusy.map { "\(Int($0))" } ?? "null"),\"generator_cpu_percent\":\(Int(generatorBusy))}"
         print(json)
         print("fanout \(label): \(result.deliveries) deliveries in \(round3(result.seconds)) s = \(Int(perSecond)) /s; "
               + "latency p50 \(p50) µs, p99 \(p99) µs, max \(round3(maxMicros)) µs; lost \(result.lost), duplicated \(result.duplicated)"
-              + (cpuPerDelivery.map { "; server CPU \(round3($0)) ns/delivery" } ?? ""))
+              + (cpuPerDelivery.map { "; server CPU \(round3($0)) ns/delivery" } ?? "")
+              + "; busy: server \(serverBusy.map { "\(Int($0))%" } ?? "?"), generator \(Int(generatorBusy))%")
         if result.lost > 0 || result.duplicated > 0 { throw ExitCode(2) }
+    }
+}
+
+struct Storm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "C clients connect and register at once; registrations/s, time to all, latency, server CPU per registration.")
+
+    @OptionGroup var target: Target
+    @Option(help: "Clients connecting at once.") var clients = 2000
+    @Option(help: "Give up after this many seconds.") var seconds = 30.0
+    @Option(help: "Label for the JSON line.") var label = "server"
+
+    func run() throws {
+        let result = try StormScenario(host: target.host, port: target.port, proto: BenchProtocol(rawValue: target.proto)!,
+                                       clients: clients, deadlineSeconds: seconds, serverPID: target.serverPID).run()
+        let allIn = result.registered == clients
+        let cpu = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.registered, 1)) / 1000 }
+        let p50 = result.latency.percentileMicroseconds(0.5) / 1000, p99 = result.latency.percentileMicroseconds(0.99) / 1000
+        let rate = Double(result.registered) / result.seconds
+        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(clients),"
+              + "\"registered\":\(result.registered),\"seconds\":\(round3(result.seconds)),\"registrations_per_second\":\(Int(rate)),"
+              + "\"latency_ms\":{\"p50\":\(round3(p50)),\"p99\":\(round3(p99))},"
+              + "\"server_cpu_us_per_registration\":\(cpu.map { "\(round3($0))" } ?? "null"),"
+              + "\"listen_overflows\":\(result.listenOverflows.map { "\($0)" } ?? "null")}")
+        print("storm \(label): \(result.registered) of \(clients) registered in \(round3(result.seconds)) s (\(Int(rate))/s); "
+              + "latency p50 \(round3(p50)) ms, p99 \(round3(p99)) ms"
+              + (cpu.map { "; server CPU \(round3($0)) µs/registration" } ?? "")
+              + (result.listenOverflows.map { "; listen overflows \($0)" } ?? ""))
+        if !allIn { throw ExitCode(2) }
+    }
+}
+
+struct Idle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hold C registered clients (answering PINGs) and report the server's RSS per connection.")
+
+    @OptionGroup var target: Target
+    @Option(help: "Clients to hold.") var clients = 10_000
+    @Option(help: "Seconds to hold them after all are registered.") var hold = 5.0
+    @Option(name: .customLong("connect-batch"), help: "Clients registering at once.") var connectBatch = 100
+    @Option(help: "Label for the JSON line.") var label = "server"
+
+    func validate() throws {
+        guard target.serverPID != nil else { throw ValidationError("idle needs --server-pid to read the server's memory") }
+    }
+
+    func run() throws {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        guard limit.rlim_cur >= rlim_t(clients + 64) else {
+            throw ValidationError("the file-descriptor limit is \(limit.rlim_cur); raise it (ulimit -n) above \(clients + 64)")
+        }
+        let result = try IdleScenario(host: target.host, port: target.port, proto: BenchProtocol(rawValue: target.proto)!,
+                                      clients: clients, holdSeconds: hold, serverPID: target.serverPID!, batch: connectBatch).run()
+        let perConnection = Double(Int64(result.rssAfter) - Int64(result.rssBefore)) / Double(max(result.held, 1)) / 1024
+        print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(result.held),"
+              + "\"rss_before_kib\":\(result.rssBefore / 1024),\"rss_after_kib\":\(result.rssAfter / 1024),"
+              + "\"rss_per_connection_kib\":\(round3(perConnection)),\"connect_seconds\":\(round3(result.connectSeconds))}")
+        print("idle \(label): held \(result.held) clients; server RSS \(result.rssBefore / 1024) KiB -> \(result.rssAfter / 1024) KiB = "
+              + "\(round3(perConnection)) KiB per connection")
     }
 }
 

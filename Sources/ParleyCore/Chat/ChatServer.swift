@@ -24,6 +24,11 @@ public final class ChatServer {
     }
 
     public var userCount: Int { users.count }
+    public var roomCount: Int { roomsByName.count }
+    /// Kept up to date so LUSERS costs O(1) for every registration, not O(users).
+    public private(set) var invisibleCount = 0
+    public private(set) var serverOperatorCount = 0
+    public private(set) var botCount = 0
     public var rooms: [Room] { roomsByName.values.sorted { $0.foldedName < $1.foldedName } }
 
     public func user(nick: String) -> ChatUser? { usersByNick[Casemapping.fold(nick)] }
@@ -133,6 +138,9 @@ public final class ChatServer {
         for room in user.rooms { leave(user, room) }
         users[user.id] = nil
         usersByNick[user.foldedNick] = nil
+        if user.isInvisible { invisibleCount -= 1 }
+        if user.isServerOperator { serverOperatorCount -= 1 }
+        if user.isBot { botCount -= 1 }
         Delivery.deliver(.quit(user, reason: reason), to: audience)
         user.client = nil
         listener?.userQuit(user, reason: reason)
@@ -315,11 +323,15 @@ public final class ChatServer {
     }
 
     public func setInvisible(_ user: ChatUser, _ invisible: Bool) {
+        guard user.isInvisible != invisible else { return }
         user.isInvisible = invisible
+        invisibleCount += invisible ? 1 : -1
     }
 
     public func setServerOperator(_ user: ChatUser, _ isOperator: Bool) {
+        guard user.isServerOperator != isOperator else { return }
         user.isServerOperator = isOperator
+        serverOperatorCount += isOperator ? 1 : -1
     }
 
     /// KILL: a server operator disconnects a user; the client's connection closes with the reason.
@@ -344,6 +356,7 @@ public final class ChatServer {
     public func registerBot(nick: String, client: ChatClient) throws(ChatError) -> ChatUser {
         let bot = try register(nick: nick, username: "bot", host: "bots.parley", realName: "Plugin bot", client: client)
         bot.isBot = true
+        botCount += 1
         return bot
     }
 

@@ -161,16 +161,16 @@ final class IRCSession: ClientSession, ChatClient {
     }
 
     func sendLusers() {
-        let users = chat.users.values
-        let invisible = users.filter(\.isInvisible).count
-        numeric("251", "There are \(users.count - invisible) users and \(invisible) invisible on 1 servers")
-        numeric("252", String(users.filter(\.isServerOperator).count), "operator(s) online")
-        let unknown = context.connectionCount - users.filter { !$0.isBot }.count
+        let users = chat.userCount
+        let invisible = chat.invisibleCount
+        numeric("251", "There are \(users - invisible) users and \(invisible) invisible on 1 servers")
+        numeric("252", String(chat.serverOperatorCount), "operator(s) online")
+        let unknown = context.connectionCount - (users - chat.botCount)
         numeric("253", String(max(0, unknown)), "unknown connection(s)")
-        numeric("254", String(chat.rooms.count), "channels formed")
-        numeric("255", "I have \(users.count) clients and 0 servers")
-        numeric("265", String(users.count), String(chat.peakUserCount), "Current local users \(users.count), max \(chat.peakUserCount)")
-        numeric("266", String(users.count), String(chat.peakUserCount), "Current global users \(users.count), max \(chat.peakUserCount)")
+        numeric("254", String(chat.roomCount), "channels formed")
+        numeric("255", "I have \(users) clients and 0 servers")
+        numeric("265", String(users), String(chat.peakUserCount), "Current local users \(users), max \(chat.peakUserCount)")
+        numeric("266", String(users), String(chat.peakUserCount), "Current global users \(users), max \(chat.peakUserCount)")
     }
 
     func sendMotd() {
