@@ -65,6 +65,7 @@ struct Parley: ParsableCommand {
             printToStderr(error.description)
             throw ExitCode(1)
         }
+        for warning in loaded.warnings { printToStderr("config warning: \(warning)") }
         if checkConfig {
             print("config OK: \(config ?? "(embedded defaults)")")
             return

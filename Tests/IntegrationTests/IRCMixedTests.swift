@@ -16,10 +16,16 @@ final class IRCMixedTests: XCTestCase {
         // plainuser was the first person in #lobby, so it is the room's operator.
         XCTAssertTrue(names.hasSuffix(":EchoBot ircuser @plainuser"), names)
 
+        let witness = try server.register("witness")
         try plain.send("hello irc, darn it\n")
         let seen = try XCTUnwrap(try irc.nextMessage())
         XCTAssertNotNil(seen.range(of: #"^@time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z :plainuser!plain@127\.0\.0\.1 PRIVMSG #lobby :hello irc, \*\*\*\* it$"#,
                                    options: .regularExpression), seen)
+        // server-time carries the Timestamp plugin's annotation: the same instant a plain
+        // witness sees as its [HH:MM:SS] prefix (Timestamp's default zone is UTC).
+        let prefix = try XCTUnwrap(try witness.nextMessage())
+        let tagTime = seen.dropFirst("@time=YYYY-MM-DDT".count).prefix(8)
+        XCTAssertTrue(prefix.hasPrefix("[\(tagTime)] <plainuser>"), "\(prefix) vs \(seen)")
         try irc.send("PRIVMSG #lobby :hello plain")
         let line = try XCTUnwrap(try plain.nextMessage())
         XCTAssertNotNil(line.range(of: #"^\[\d\d:\d\d:\d\d\] <ircuser> hello plain$"#, options: .regularExpression), line)
@@ -62,6 +68,9 @@ final class IRCMixedTests: XCTestCase {
         try irc.send("PRIVMSG plainuser :reject this too")
         try irc.expect("NOTICE ircuser :Your message to plainuser was not sent: no rejects here")
         try irc.send("PRIVMSG #lobby :drop me")
+        try irc.send("PING after-drop")
+        // DROP tells nobody, not even the sender: its next line is the PONG.
+        XCTAssertEqual(try irc.socket.readLine(), ":parley.local PONG parley.local after-drop")
         try irc.send("PRIVMSG #lobby :kept")
         XCTAssertEqual(try plain.nextMessage(), "<ircuser> kept [P]")
     }
@@ -124,6 +133,11 @@ final class IRCMixedTests: XCTestCase {
         try hostile.expect("PONG parley.local spoof")
         try hostile.send("MODE")
         try hostile.expectNumeric("461")
+        // As many parameters as fit in 510 bytes.
+        try hostile.send("JOIN " + Array(repeating: "#p", count: 160).joined(separator: " "))
+        try hostile.expect { $0.contains(" 366 ") && $0.contains("#p") }
+        try hostile.send("PASS late")
+        try hostile.expectNumeric("462")
         // Still connected and served, and so is everyone else.
         let other = try IRCTestClient.registered(server, "other")
         try other.join("#fine")
@@ -143,6 +157,7 @@ final class IRCMixedTests: XCTestCase {
         process.standardOutput = output
         process.standardError = output
         try process.run()
+        defer { if process.isRunning { process.terminate() } }
         try plain.expect("-!- pyclient joined #lobby")
         try plain.send("hello irc\n")
         let answer = try XCTUnwrap(try plain.nextMessage())

@@ -101,7 +101,7 @@ final class IRCRegistrationTests: XCTestCase {
     }
 
     func testIdleClientsArePingedAndDroppedWithoutAnAnswer() throws {
-        let server = try TestServer(config: "[limits]\nping_interval_seconds = 1\nping_timeout_seconds = 1\n")
+        let server = try TestServer(config: "[limits]\nping_interval_seconds = 1\nping_timeout_seconds = 3\n")
         let watcher = try IRCTestClient.registered(server, "watcher")
         try watcher.join("#room")
         let silent = try IRCTestClient.registered(server, "silent")

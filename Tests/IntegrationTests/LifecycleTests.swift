@@ -100,6 +100,21 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(missingOutput.contains("config error: /nonexistent/parley.toml: cannot read file"), missingOutput)
     }
 
+    func testABadConfigStopsStartupBeforeAnySocketOpens() throws {
+        let path = TestFiles.temporaryFile(named: "bad.toml", contents: "[limits]\nsendq_bytes = \"lots\"\n")
+        let (status, output) = try runParley(["--config", path, "--plain", "127.0.0.1:0"])
+        XCTAssertEqual(status, 1, output)
+        XCTAssertTrue(output.contains("config error: \(path):2: limits.sendq_bytes: expected an integer"), output)
+        XCTAssertFalse(output.contains("listening"), output)
+    }
+
+    func testCheckConfigWarnsAboutTablesOfPluginsThatAreNotLoaded() throws {
+        let path = TestFiles.temporaryFile(named: "typo.toml", contents: "plugins = [\"EchoBot\"]\n[plugin.EchoBott]\nnick = \"x\"\n")
+        let (status, output) = try runParley(["--check-config", "--config", path])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("config warning: [plugin.EchoBott] is set but EchoBott is not in plugins"), output)
+    }
+
     func testFlagsAreValidated() throws {
         let (badPlain, plainOutput) = try runParley(["--plain", "localhost", "--check-config"])
         XCTAssertNotEqual(badPlain, 0)

@@ -81,13 +81,40 @@ final class PluginChainTests: XCTestCase {
         let server = try TestServer(config: "plugins = [\"BadOutput\"]\n", arguments: folder.arguments)
         let alice = try server.register("alice")
         let bob = try server.register("bob")
-        for word in ["invalid", "huge", "newline"] {
+        for (index, word) in ["invalid", "huge", "newline"].enumerated() {
             try alice.send("\(word) text\n")
             XCTAssertEqual(try bob.nextMessage(), "<alice> \(word) text", "the message keeps its text")
-            try server.waitForLog("message_set_text refused", "plugin=BadOutput")
+            try server.waitForLog("message_set_text refused", "plugin=BadOutput", count: index + 1)
+            try server.waitForLog("set_text returned -1", count: index + 1)
         }
-        XCTAssertEqual(server.logLines.filter { $0.contains("set_text returned -1") }.count, 3)
         try alice.send("fine\n")
         XCTAssertEqual(try bob.nextMessage(), "<alice> fine")
+    }
+}
+
+/// The host's loop guard, with bots that would otherwise answer each other forever.
+final class BotLoopGuardTests: XCTestCase {
+    func testTwoBotsThatAnswerEverythingStopAtTheDepthLimit() throws {
+        let folder = PluginFolder()
+        try folder.compile("chatty_bot.c", as: "ChattyA")
+        try folder.compile("chatty_bot.c", as: "ChattyB")
+        let server = try TestServer(config: """
+            plugins = ["ChattyA", "ChattyB"]
+            [plugin.ChattyA]
+            nick = "Ann"
+            [plugin.ChattyB]
+            nick = "Ben"
+            """, arguments: folder.arguments)
+        let alice = try server.register("alice")
+        try alice.send("hello bots\n")
+        // Each bot answers alice (depth 1), then the other bot (2, 3, 4); depth 5 is refused.
+        var replies: [String] = []
+        while replies.count < 8 { replies.append(try XCTUnwrap(try alice.nextMessage())) }
+        XCTAssertEqual(replies.sorted(), ["<Ann> re(1)", "<Ann> re(2)", "<Ann> re(3)", "<Ann> re(4)",
+                                          "<Ben> re(1)", "<Ben> re(2)", "<Ben> re(3)", "<Ben> re(4)"])
+        try server.waitForLog("bot message dropped", "loop guard: reply depth 5 over 4")
+        // Then silence: alice's next line is answered afresh, and nothing older was pending.
+        try alice.send("again\n")
+        XCTAssertTrue(try XCTUnwrap(try alice.nextMessage()).hasSuffix("re(1)"))
     }
 }

@@ -138,11 +138,14 @@ final class PluginLoaderTests: XCTestCase {
     }
 
     func testReloadOfSwiftPluginsHandsOverAndStaysUsable() throws {
+        let folder = PluginFolder()
+        try folder.addStandard("ProfanityFilter")
+        try folder.addStandard("EchoBot")
         let server = try TestServer(config: """
             plugins = ["ProfanityFilter", "EchoBot"]
             [plugin.EchoBot]
             nick = "Echo"
-            """ + "\n" + (try operatorSection()))
+            """ + "\n" + (try operatorSection()), arguments: folder.arguments)
         let alice = try server.register("alice")
         try alice.send("/oper admin s3cret\n")
         try alice.expect("You are now a server operator")
@@ -150,12 +153,16 @@ final class PluginLoaderTests: XCTestCase {
         let text = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: "nick = \"Echo\"", with: "nick = \"Parrot\"\n[plugin.ProfanityFilter]\nwords = [\"gosh\"]")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
+        // A rebuilt EchoBot (a new file): a second Swift image is loaded from a new copy.
+        try folder.addStandard("EchoBot")
         try alice.send("/reload\n")
         try alice.expect("-!- ProfanityFilter: generation")
         try alice.expect("-!- EchoBot: generation")
         try alice.expect("-!- Reload done")
         try alice.send("!echo oh gosh\n")
         XCTAssertEqual(try alice.nextMessage(), "<Parrot> oh ****")
+        try server.waitForLog("plugin reloaded", "plugin=EchoBot", "generation=")
+        XCTAssertEqual(server.logLines.filter { $0.contains("plugin reloaded") }.count, 2)
         try alice.send("/plugins\n")
         try alice.expect("-!- Chain order: ProfanityFilter 1.0.0, EchoBot 1.0.0")
         try alice.expect("-!-   transform: ProfanityFilter")

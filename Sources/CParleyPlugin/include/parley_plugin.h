@@ -271,7 +271,9 @@ typedef struct parley_plugin_info {
     void (*restore_state)(parley_plugin *self, parley_str state);
 } parley_plugin_info;
 
-/* The one exported symbol. Return NULL to refuse to load into this host version. */
+/* The one exported symbol. Return the descriptor whatever the host's version: a host of
+   another major refuses it and names both versions. Return NULL only to refuse for other
+   reasons (the host then logs that the plugin declined). */
 typedef const parley_plugin_info *(*parley_plugin_entry_fn)(uint32_t host_abi_major, uint32_t host_abi_minor);
 #define PARLEY_PLUGIN_ENTRY_SYMBOL "parley_plugin_entry"
 

@@ -102,6 +102,13 @@ public struct Config: Equatable, Sendable {
 
     public static let embeddedDefault = Config()
 
+    /// Things that are valid but probably not meant: shown by --check-config and logged at start.
+    public var warnings: [String] {
+        plugins.sections.keys.sorted().filter { !plugins.chain.contains($0) }.map { name in
+            "[plugin.\(name)] is set but \(name) is not in plugins, so it is not loaded (a typo?)"
+        }
+    }
+
     public var nameRules: NameRules {
         NameRules(nickLength: limits.nickLength, roomLength: limits.roomLength, topicLength: limits.topicLength)
     }

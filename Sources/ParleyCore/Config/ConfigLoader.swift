@@ -165,6 +165,9 @@ public enum ConfigLoader {
                 guard let section = sections.table(name) else { continue }
                 plugins.sections[name] = section.pluginSettings()
             }
+        } else {
+            // The built-in settings apply to the built-in plugins that are switched on.
+            plugins.sections = plugins.sections.filter { plugins.chain.contains($0.key) }
         }
     }
 

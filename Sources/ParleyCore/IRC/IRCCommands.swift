@@ -55,6 +55,8 @@ extension IRCSession {
         switch command {
         case "PASS":
             guard let password = params.first else { return numeric("461", "PASS", "Not enough parameters") }
+            // PASS belongs before NICK and USER.
+            guard pendingNick == nil && username == nil else { return numeric("462", "You may not reregister") }
             if let hash = context.config.server.passwordHash {
                 passwordAccepted = verifyPassword(password, hash: hash)
             }
@@ -65,6 +67,7 @@ extension IRCSession {
             tryCompleteRegistration()
         case "USER":
             guard params.count >= 4 else { return numeric("461", "USER", "Not enough parameters") }
+            guard username == nil else { return numeric("462", "You may not reregister") }
             username = "~" + String(params[0].filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
                 .prefix(9)).ifEmpty("user")
             realName = params[3]

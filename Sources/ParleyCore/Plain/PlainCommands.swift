@@ -67,6 +67,7 @@ extension PlainSession {
             guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
                 return session.error("you are not in a room; usage: /who #room")
             }
+            guard name.hasPrefix("#") else { return session.error("'\(name)' is not a room; usage: /who [#room]") }
             guard let room = session.chat.room(named: name), session.canSee(room) else {
                 return session.error("there is no room \(name)")
             }

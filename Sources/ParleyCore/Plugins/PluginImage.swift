@@ -107,7 +107,7 @@ final class PluginImage {
         let entry = unsafeBitCast(symbol, to: parley_plugin_entry_fn.self)
         guard let info = entry(UInt32(PARLEY_ABI_MAJOR), UInt32(PARLEY_ABI_MINOR)) else {
             throw PluginLoadError(plugin: name, file: path,
-                                  reason: "the plugin's entry refused host ABI \(PARLEY_ABI_MAJOR).\(PARLEY_ABI_MINOR)")
+                                  reason: "the plugin declined to load (its entry returned no descriptor for host ABI \(PARLEY_ABI_MAJOR).\(PARLEY_ABI_MINOR))")
         }
         guard info.pointee.size >= MemoryLayout<parley_plugin_info>.offset(of: \.shutdown)! else {
             throw PluginLoadError(plugin: name, file: path, reason: "descriptor too small (\(info.pointee.size) bytes)")

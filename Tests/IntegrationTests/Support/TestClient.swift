@@ -35,7 +35,10 @@ final class TestClient {
         }
     }
 
-    deinit { close(fd) }
+    private var closed = false
+
+    /// Closes once: closing twice could close a reused fd number under another live socket.
+    deinit { shutdownAndClose() }
 
     func send(_ text: String) throws {
         try send(bytes: Array(text.utf8))
@@ -115,6 +118,8 @@ final class TestClient {
     }
 
     func shutdownAndClose() {
+        guard !closed else { return }
+        closed = true
         close(fd)
     }
 }

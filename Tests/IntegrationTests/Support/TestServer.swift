@@ -70,10 +70,15 @@ final class TestServer {
         return client
     }
 
-    /// Waits for a log line containing every fragment.
+    /// Waits for a log line containing every fragment (the `count`-th such line).
     @discardableResult
-    func waitForLog(_ fragments: String..., seconds: Double = 10) throws -> String {
-        guard let line = log.waitFor({ line in fragments.allSatisfy { line.contains($0) } }, seconds: seconds) else {
+    func waitForLog(_ fragments: String..., count: Int = 1, seconds: Double = 10) throws -> String {
+        var seen = 0
+        guard let line = log.waitFor({ line in
+            guard fragments.allSatisfy({ line.contains($0) }) else { return false }
+            seen += 1
+            return seen >= count
+        }, seconds: seconds) else {
             throw TestFailure("no log line with \(fragments); log:\n\(log.all.joined(separator: "\n"))")
         }
         return line
