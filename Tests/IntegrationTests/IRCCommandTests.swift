@@ -244,8 +244,7 @@ final class IRCCommandTests: XCTestCase {
     }
 
     func testUserModesOperKillWallopsRehash() throws {
-        let hash = try XCTUnwrap(passwordHash("s3cret"))
-        let server = try TestServer(config: "[[operator]]\nname = \"admin\"\npassword_hash = \"\(hash)\"\n")
+        let server = try TestServer(config: try operatorSection())
         let admin = try IRCTestClient.registered(server, "admin")
         let victim = try IRCTestClient.registered(server, "victim")
         let witness = try IRCTestClient.registered(server, "witness")
@@ -282,20 +281,5 @@ final class IRCCommandTests: XCTestCase {
         try admin.expectNumeric("401")
         try admin.send("WHOIS admin")
         try admin.expectNumeric("313")
-    }
-
-    private func passwordHash(_ password: String) throws -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestServer.binary)
-        process.arguments = ["passwd"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data((password + "\n").utf8))
-        input.fileHandleForWriting.closeFile()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text.split(separator: "\n").first.map(String.init)
     }
 }

@@ -51,7 +51,7 @@ final class IRCRegistrationTests: XCTestCase {
     }
 
     func testPasswordIsCheckedWhenConfigured() throws {
-        let hash = try XCTUnwrap(hashWithParley("letmein"))
+        let hash = try parleyPasswordHash("letmein")
         let server = try TestServer(config: "[server]\npassword_hash = \"\(hash)\"\n")
         let good = try IRCTestClient(port: server.ircPort, nick: "good")
         try good.send("PASS letmein")
@@ -131,20 +131,5 @@ final class IRCRegistrationTests: XCTestCase {
         try client.expectNumeric("409")
         try client.send("LUSERS")
         XCTAssertTrue(try client.expectNumeric("251").contains("There are 1 users"))
-    }
-
-    private func hashWithParley(_ password: String) throws -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestServer.binary)
-        process.arguments = ["passwd"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data((password + "\n").utf8))
-        input.fileHandleForWriting.closeFile()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text.split(separator: "\n").first.map(String.init)
     }
 }

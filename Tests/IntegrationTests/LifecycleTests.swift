@@ -131,18 +131,4 @@ final class LifecycleTests: XCTestCase {
             XCTAssertTrue(helpOutput.contains(flag), "--help does not mention \(flag)")
         }
     }
-
-    /// Runs the binary to completion; returns its status and combined output.
-    private func runParley(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestServer.binary)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }

@@ -38,15 +38,8 @@ final class PluginLoaderTests: XCTestCase {
             plugins = ["InitFails"]
             required_plugins = ["InitFails"]
             """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestServer.binary)
-        process.arguments = ["--config", config, "--plain", "127.0.0.1:0"] + folder.arguments
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1)
+        let (status, log) = try runParley(["--config", config, "--plain", "127.0.0.1:0"] + folder.arguments)
+        XCTAssertEqual(status, 1)
         XCTAssertTrue(log.contains("startup failed"), log)
         XCTAssertTrue(log.contains("initialize failed: database unreachable"), log)
         XCTAssertFalse(log.contains("listening"), log)
@@ -69,24 +62,6 @@ final class PluginLoaderTests: XCTestCase {
                                      arguments: folder.arguments)
         try relaxed.waitForLog("plugin loaded", "plugin=Versioned")
         chmod(folder.path, 0o755)
-    }
-
-    /// An operator config whose password is hashed by `parley passwd`, as a user would.
-    private func operatorSection() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestServer.binary)
-        process.arguments = ["passwd"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write("s3cret\n".data(using: .utf8)!)
-        input.fileHandleForWriting.closeFile()
-        let hash = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
-        XCTAssertTrue(hash.hasPrefix("$y$"), "parley passwd should print a yescrypt hash, got \(hash)")
-        return "[[operator]]\nname = \"admin\"\npassword_hash = \"\(hash)\"\n"
     }
 
     func testHotReloadOfARebuiltPluginKeepsEveryoneConnected() throws {

@@ -5,12 +5,12 @@ import XCTest
 final class PluginScaffoldTests: XCTestCase {
     func testScaffoldBuildsWithSwiftBuildAndLoadsIntoARunningServer() throws {
         let workspace = TestFiles.temporaryDirectory()
-        let (status, output) = try run(TestServer.binary, ["plugin", "new", "Greeter", workspace])
+        let (status, output) = try runProcess(TestServer.binary, ["plugin", "new", "Greeter", workspace])
         XCTAssertEqual(status, 0, output)
         let package = workspace + "/Greeter"
         XCTAssertTrue(FileManager.default.fileExists(atPath: package + "/Package.swift"))
 
-        let (built, log) = try run("/usr/bin/env", ["swift", "build", "--package-path", package])
+        let (built, log) = try runProcess("/usr/bin/env", ["swift", "build", "--package-path", package])
         XCTAssertEqual(built, 0, log)
         let pluginDir = package + "/.build/debug"
         XCTAssertTrue(FileManager.default.fileExists(atPath: pluginDir + "/libGreeter.so"), log)
@@ -28,20 +28,7 @@ final class PluginScaffoldTests: XCTestCase {
         try bob.send("/greeter\n")
         try bob.expect("-!- Howdy, bob! Greeter has seen 1 messages.")
 
-        let (again, _) = try run(TestServer.binary, ["plugin", "new", "Greeter", workspace])
+        let (again, _) = try runProcess(TestServer.binary, ["plugin", "new", "Greeter", workspace])
         XCTAssertEqual(again, 1, "an existing folder is never overwritten")
-    }
-
-    private func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
