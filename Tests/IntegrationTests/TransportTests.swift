@@ -17,6 +17,14 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(try bob.nextMessage(), "<alice> one byte at a time")
     }
 
+    func testCoalescedWritesStillDeliverEverythingInOrder() throws {
+        let server = try TestServer(config: "[limits]\nwrite_coalesce_microseconds = 2000\n")
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+        for index in 0..<50 { try alice.send("line \(index)\n") }
+        for index in 0..<50 { XCTAssertEqual(try bob.nextMessage(), "<alice> line \(index)") }
+    }
+
     func testManyLinesInOneWriteWithMixedLineEndings() throws {
         let server = try TestServer()
         let alice = try server.register("alice")

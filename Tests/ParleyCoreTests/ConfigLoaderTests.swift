@@ -63,7 +63,7 @@ final class ConfigLoaderTests: XCTestCase {
             XCTAssertEqual(problems, [
                 "x.toml:2: server.name: expected a string, got integer 42",
                 "x.toml:4: limits.nick_length: 3 is out of range: expected 9 to 64",
-                "x.toml:5: limits.bogus: unknown key (expected one of: max_clients, max_clients_per_ip, max_line_bytes, nick_length, ping_interval_seconds, ping_timeout_seconds, registration_timeout_seconds, room_length, sendq_bytes, topic_length)",
+                "x.toml:5: limits.bogus: unknown key (expected one of: max_clients, max_clients_per_ip, max_line_bytes, nick_length, ping_interval_seconds, ping_timeout_seconds, registration_timeout_seconds, room_length, sendq_bytes, topic_length, write_coalesce_microseconds)",
                 "x.toml:11: listen[1].port: 0.0.0.0:5000 is already used by an earlier [[listen]]",
             ])
         }

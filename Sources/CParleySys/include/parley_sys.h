@@ -48,3 +48,10 @@ int parley_crypt_verify(const char *password, const char *hash);
 void parley_breadcrumb_set(const char *plugin, const char *hook);
 void parley_install_crash_reporter(void);
 #endif
+
+#ifndef PARLEY_SYS_PPOLL_H
+#define PARLEY_SYS_PPOLL_H
+#include <poll.h>
+/* poll() with a timeout in nanoseconds (ppoll); negative waits forever. */
+int parley_poll_nanoseconds(struct pollfd *fds, nfds_t count, long long timeout_ns);
+#endif

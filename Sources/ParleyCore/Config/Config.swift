@@ -48,6 +48,8 @@ public struct Config: Equatable, Sendable {
         public var pingIntervalSeconds = 120
         /// ...and dropped when no reply comes this long after it.
         public var pingTimeoutSeconds = 60
+        /// How long output may wait so that messages arriving close together share one write.
+        public var writeCoalesceMicroseconds = 0
     }
 
     /// One `key = value` of a plugin's section; arrays become one setting per element.

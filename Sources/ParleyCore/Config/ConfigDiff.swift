@@ -21,6 +21,7 @@ enum ConfigDiff {
         note("limits.registration_timeout_seconds", \.limits.registrationTimeoutSeconds)
         note("limits.ping_interval_seconds", \.limits.pingIntervalSeconds)
         note("limits.ping_timeout_seconds", \.limits.pingTimeoutSeconds)
+        note("limits.write_coalesce_microseconds", \.limits.writeCoalesceMicroseconds)
         note("server.password_hash", \.server.passwordHash)
         note("log.level", \.logLevel)
         note("plugins", \.plugins)

@@ -138,6 +138,7 @@ public enum ConfigLoader {
         }
         if let value = reader.int("ping_interval_seconds", in: 1...3600) { limits.pingIntervalSeconds = value }
         if let value = reader.int("ping_timeout_seconds", in: 1...3600) { limits.pingTimeoutSeconds = value }
+        if let value = reader.int("write_coalesce_microseconds", in: 0...5000) { limits.writeCoalesceMicroseconds = value }
         reader.finish()
     }
 

@@ -106,13 +106,17 @@ public final class EventLoop {
     public func runOneTurn(maxWaitMilliseconds: Int32) throws {
         runDeferred()
         if stopRequested { return }
-        var timeout = timers.millisecondsUntilNextDue()
-        if maxWaitMilliseconds >= 0 && (timeout < 0 || timeout > maxWaitMilliseconds) {
-            timeout = maxWaitMilliseconds
+        var timeout = Int64(timers.millisecondsUntilNextDue()) * 1_000_000
+        if maxWaitMilliseconds >= 0 && (timeout < 0 || timeout > Int64(maxWaitMilliseconds) * 1_000_000) {
+            timeout = Int64(maxWaitMilliseconds) * 1_000_000
         }
-        if !deferred.isEmpty || !endOfTurn.isEmpty || !pendingOutput.isEmpty { timeout = 0 }
+        if !deferred.isEmpty || !endOfTurn.isEmpty { timeout = 0 }
+        if !pendingOutput.isEmpty {
+            let untilFlush = Int64(flushDeadline) - Int64(monotonicNanoseconds())
+            timeout = timeout < 0 ? max(untilFlush, 0) : min(timeout, max(untilFlush, 0))
+        }
         let count = pollfds.withUnsafeMutableBufferPointer { buffer in
-            poll(buffer.baseAddress, nfds_t(buffer.count), timeout)
+            parley_poll_nanoseconds(buffer.baseAddress, nfds_t(buffer.count), timeout)
         }
         if count < 0 {
             let error = SystemError("poll")
@@ -151,7 +155,23 @@ public final class EventLoop {
         }
     }
 
+    /// Output waits at most this long after the first queued byte, so messages arriving close
+    /// together leave in one write per client (fewer syscalls and TCP segments than writing
+    /// each at once, without Nagle's delayed-ACK stalls). 0 writes at the end of every turn.
+    public var writeCoalescingNanoseconds: UInt64 = 0
+    private var flushDeadline: UInt64 = 0
+
     private func runEndOfTurn() {
+        while !endOfTurn.isEmpty {
+            let work = endOfTurn
+            endOfTurn.removeAll()
+            for item in work { item() }
+        }
+        guard !pendingOutput.isEmpty else { return }
+        let now = monotonicNanoseconds()
+        if flushDeadline == 0 { flushDeadline = now + writeCoalescingNanoseconds }
+        guard now >= flushDeadline else { return }
+        flushDeadline = 0
         while !endOfTurn.isEmpty || !pendingOutput.isEmpty {
             if !endOfTurn.isEmpty {
                 let work = endOfTurn

@@ -35,6 +35,7 @@ public final class ParleyServer: ServerOperations {
         self.sharedLevel = logLevel
         logLevel.value = config.logLevel
         context.operations = self
+        loop.writeCoalescingNanoseconds = UInt64(config.limits.writeCoalesceMicroseconds) * 1000
     }
 
     public var connectionCount: Int { sessions.count }
@@ -200,6 +201,7 @@ public final class ParleyServer: ServerOperations {
         context.chat.rules = fresh.nameRules
         context.chat.setDefaultRoom(fresh.server.defaultRoom)
         sharedLevel.value = fresh.logLevel
+        loop.writeCoalescingNanoseconds = UInt64(fresh.limits.writeCoalesceMicroseconds) * 1000
         for session in sessions.values { session.applyLimits(fresh.limits) }
         let changed = changes.isEmpty ? "nothing" : changes.joined(separator: ",")
         logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
