@@ -45,8 +45,24 @@ final class IRCSession: ClientSession, ChatClient {
 
     // MARK: Output
 
+    /// While set, replies collect here and leave as one chunk (the welcome burst is ~20 lines).
+    private var batch: String?
+
     func send(_ message: IRCMessage) {
-        connection.send(line: message.serialized)
+        if batch != nil {
+            batch! += message.serialized
+            batch! += "\r\n"
+        } else {
+            connection.send(line: message.serialized)
+        }
+    }
+
+    /// Sends everything `body` replies as one shared chunk instead of a chunk per line.
+    func batched(_ body: () -> Void) {
+        batch = ""
+        body()
+        if let text = batch, !text.isEmpty { connection.send(OutBytes(text.utf8)) }
+        batch = nil
     }
 
     /// A numeric reply from the server: `:server NNN target params...`.
@@ -137,7 +153,7 @@ final class IRCSession: ClientSession, ChatClient {
         if let registrationTimer { context.loop.timers.cancel(registrationTimer) }
         registrationTimer = nil
         logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "irc"])
-        sendWelcome()
+        batched { sendWelcome() }
         startPinging()
     }
 
