@@ -57,3 +57,10 @@ final class IRCParserVectorTests: XCTestCase {
         XCTAssertThrowsError(try IRCMessage.parse("@a=b "))
     }
 }
+
+final class IRCParserBytesTests: XCTestCase {
+    func testSpacesSplitEvenBeforeCombiningMarks() throws {
+        let message = try IRCMessage.parse("PRIVMSG #a \u{301}b :c")
+        XCTAssertEqual(message.params, ["#a", "\u{301}b", "c"])
+    }
+}

@@ -36,52 +36,61 @@ public struct IRCMessage: Equatable, Sendable {
         case noCommand
     }
 
-    /// Parses a line without its CR LF.
+    /// Parses a line without its CR LF. Splitting works on UTF-8 bytes, not Characters: a
+    /// space followed by a combining mark is one Character but still separates parameters.
     public static func parse(_ line: Substring) throws(ParseError) -> IRCMessage {
         var rest = line
         var tags: [(key: String, value: String)] = []
-        if rest.first == "@" {
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+        if rest.utf8.first == UInt8(ascii: "@") {
+            let end = nextSpace(rest)
             if rest.utf8.distance(from: rest.startIndex, to: end) + 1 > maxTagBytes { throw .tagsTooLong }
-            tags = parseTags(rest[rest.index(after: rest.startIndex)..<end])
+            tags = parseTags(rest[rest.utf8.index(after: rest.startIndex)..<end])
             rest = rest[end...]
         }
-        rest = rest.drop { $0 == " " }
+        rest = dropSpaces(rest)
         if rest.isEmpty { throw tags.isEmpty ? .empty : .noCommand }
         if rest.utf8.count > maxBodyBytes { throw .bodyTooLong }
         var source: String?
-        if rest.first == ":" {
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            source = String(rest[rest.index(after: rest.startIndex)..<end])
-            rest = rest[end...].drop { $0 == " " }
+        if rest.utf8.first == UInt8(ascii: ":") {
+            let end = nextSpace(rest)
+            source = String(rest[rest.utf8.index(after: rest.startIndex)..<end])
+            rest = dropSpaces(rest[end...])
         }
-        let commandEnd = rest.firstIndex(of: " ") ?? rest.endIndex
+        let commandEnd = nextSpace(rest)
         let command = String(rest[..<commandEnd])
         if command.isEmpty { throw .noCommand }
         rest = rest[commandEnd...]
         var params: [String] = []
         while true {
-            rest = rest.drop { $0 == " " }
+            rest = dropSpaces(rest)
             if rest.isEmpty { break }
-            if rest.first == ":" {
-                params.append(String(rest.dropFirst()))
+            if rest.utf8.first == UInt8(ascii: ":") {
+                params.append(String(rest[rest.utf8.index(after: rest.startIndex)...]))
                 break
             }
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+            let end = nextSpace(rest)
             params.append(String(rest[..<end]))
             rest = rest[end...]
         }
         return IRCMessage(tags: tags, source: source, command: command, params: params)
     }
 
+    private static func nextSpace(_ text: Substring) -> Substring.Index {
+        text.utf8.firstIndex(of: 0x20) ?? text.endIndex
+    }
+
+    private static func dropSpaces(_ text: Substring) -> Substring {
+        text[(text.utf8.firstIndex { $0 != 0x20 } ?? text.endIndex)...]
+    }
+
     private static func parseTags(_ text: Substring) -> [(key: String, value: String)] {
         var tags: [(key: String, value: String)] = []
-        for item in text.split(separator: ";", omittingEmptySubsequences: true) {
+        for item in text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true).map({ Substring($0) }) {
             let key: Substring
             var value = ""
-            if let equals = item.firstIndex(of: "=") {
+            if let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 key = item[..<equals]
-                value = unescapeTagValue(item[item.index(after: equals)...])
+                value = unescapeTagValue(item[item.utf8.index(after: equals)...])
             } else {
                 key = item
             }
