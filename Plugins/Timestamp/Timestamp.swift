@@ -10,23 +10,31 @@ final class Timestamp: Plugin {
     static let description = "Stamps messages with the server's receive time"
 
     struct Settings {
+        enum Zone {
+            case fixed(Int)          // seconds east of UTC
+            case local               // the server's TZ
+            case named(ZoneOffsets)  // an IANA zone such as Europe/Berlin, daylight saving included
+        }
+
         let format: String
-        /// Seconds east of UTC, or nil for the server's local time.
-        let offset: Int?
+        let zone: Zone
 
         init(_ config: PluginConfig) throws {
             try config.requireOnly(["format", "timezone"])
             format = try config.string("format", default: "[%H:%M:%S]")
             guard !format.isEmpty, format.utf8.count <= 64 else { throw PluginError("format: 1 to 64 bytes of strftime format") }
-            let zone = try config.string("timezone", default: "UTC")
-            switch zone {
-            case "UTC", "Z": offset = 0
-            case "local": offset = nil
+            let name = try config.string("timezone", default: "UTC")
+            switch name {
+            case "UTC", "Z": zone = .fixed(0)
+            case "local": zone = .local
             default:
-                guard let parsed = parseOffset(zone) else {
-                    throw PluginError("timezone: '\(zone)' is not UTC, local or an offset like +02:00")
+                if let parsed = parseOffset(name) {
+                    zone = .fixed(parsed)
+                } else if ZoneOffsets.exists(name) {
+                    zone = .named(ZoneOffsets(name: name))
+                } else {
+                    throw PluginError("timezone: '\(name)' is not UTC, local, an offset like +02:00 or a zone in /usr/share/zoneinfo like Europe/Berlin")
                 }
-                offset = parsed
             }
         }
     }
@@ -64,14 +72,53 @@ func rfc3339(_ nanoseconds: Int64) -> String {
 
 func display(_ nanoseconds: Int64, _ settings: Timestamp.Settings) -> String {
     var parts = tm()
-    if let offset = settings.offset {
-        var shifted = time_t(nanoseconds / 1_000_000_000) + offset
+    var seconds = time_t(nanoseconds / 1_000_000_000)
+    switch settings.zone {
+    case .fixed(let offset):
+        var shifted = seconds + offset
         gmtime_r(&shifted, &parts)
-    } else {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
+    case .local:
         localtime_r(&seconds, &parts)
+    case .named(let zone):
+        var shifted = seconds + zone.offset(at: seconds)
+        gmtime_r(&shifted, &parts)
     }
     return strftime(settings.format, parts)
+}
+
+/// A named zone's UTC offset, worked out with the C library's own tz database. Switching TZ
+/// makes glibc re-read the zone file, so the offset is cached for a quarter of an hour (daylight
+/// saving changes on such boundaries). Everything runs on the loop thread, and TZ is put back
+/// at once, so nothing else sees the switch.
+final class ZoneOffsets {
+    let name: String
+    private var validFrom: time_t = 0
+    private var validUntil: time_t = 0
+    private var cached = 0
+
+    init(name: String) {
+        self.name = name
+    }
+
+    static func exists(_ name: String) -> Bool {
+        !name.contains("..") && !name.hasPrefix("/") && access("/usr/share/zoneinfo/\(name)", R_OK) == 0
+    }
+
+    func offset(at seconds: time_t) -> Int {
+        if seconds >= validFrom && seconds < validUntil { return cached }
+        let previous = getenv("TZ").map { String(cString: $0) }
+        setenv("TZ", name, 1)
+        tzset()
+        var moment = seconds
+        var parts = tm()
+        localtime_r(&moment, &parts)
+        if let previous { setenv("TZ", previous, 1) } else { unsetenv("TZ") }
+        tzset()
+        cached = parts.tm_gmtoff
+        validFrom = seconds - seconds % 900
+        validUntil = validFrom + 900
+        return cached
+    }
 }
 
 func strftime(_ format: String, _ parts: tm) -> String {

@@ -125,6 +125,33 @@ final class StandardPluginTests: XCTestCase {
         XCTAssertTrue(hours.contains { line == "\(parts.tm_year + 1900)|\($0) <alice> hi" }, line)
     }
 
+    func testTimestampNamedZonesFollowTheTzDatabase() throws {
+        let folder = PluginFolder()
+        try folder.addStandard("Timestamp")
+        // Asia/Kolkata is +05:30 all year: no daylight saving to race against.
+        let server = try TestServer(config: """
+            plugins = ["Timestamp"]
+            [plugin.Timestamp]
+            format = "%H:%M"
+            timezone = "Asia/Kolkata"
+            """, arguments: folder.arguments)
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+        try alice.send("hi\n")
+        let line = try XCTUnwrap(try bob.nextMessage())
+        var parts = tm()
+        let candidates = [0, -60].map { delta -> String in
+            var shifted = time(nil) + 5 * 3600 + 1800 + delta
+            gmtime_r(&shifted, &parts)
+            return String(format: "%02d:%02d <alice> hi", parts.tm_hour, parts.tm_min)
+        }
+        XCTAssertTrue(candidates.contains(line), "\(line) not in \(candidates)")
+
+        let bad = try TestServer(config: "plugins = [\"Timestamp\"]\n[plugin.Timestamp]\ntimezone = \"Mars/Olympus\"\n",
+                                 arguments: folder.arguments)
+        try bad.waitForLog("plugin load failed", "timezone: 'Mars/Olympus' is not UTC, local, an offset")
+    }
+
     func testDiceRollsThroughLibffiAndValidatesArguments() throws {
         let folder = PluginFolder()
         try folder.addStandard("Dice")
