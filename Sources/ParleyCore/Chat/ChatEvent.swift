@@ -1,5 +1,15 @@
 import Glibc
 
+/// Formats a wall-clock time in UTC with strftime(3).
+public func formatUTC(_ seconds: Double, _ format: String) -> String {
+    var whole = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&whole, &parts)
+    var buffer = [CChar](repeating: 0, count: 64)
+    strftime(&buffer, buffer.count, format, &parts)
+    return String(cChars: buffer)
+}
+
 public func wallClockSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)

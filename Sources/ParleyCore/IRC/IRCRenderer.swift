@@ -74,13 +74,8 @@ struct IRCRenderer {
 enum IRCTime {
     /// RFC 3339 UTC with milliseconds, as the IRCv3 server-time tag wants.
     static func format(_ seconds: Double) -> String {
-        var whole = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&whole, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
-        let millis = Int((seconds - Double(whole)) * 1000) % 1000
-        return String(cChars: buffer) + "." + String(repeating: "0", count: 3 - String(millis).count) + "\(millis)Z"
+        let millis = Int((seconds - seconds.rounded(.down)) * 1000) % 1000
+        return formatUTC(seconds, "%Y-%m-%dT%H:%M:%S") + "." + String(repeating: "0", count: 3 - String(millis).count) + "\(millis)Z"
     }
 }
 

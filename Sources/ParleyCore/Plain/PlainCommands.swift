@@ -25,6 +25,12 @@ struct PlainArguments {
     }
 
     var words: [Substring] { text.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
+
+    /// `[#room] rest`: the room when the first word names one (else `fallback`), and the rest.
+    func optionalRoom(orElse fallback: String?) -> (room: String?, rest: String) {
+        if let (first, after) = splitFirst(), first.hasPrefix("#") { return (first, after.rest) }
+        return (fallback, rest)
+    }
 }
 
 extension PlainSession {
@@ -35,12 +41,7 @@ extension PlainSession {
             session.join(String(words[0]), key: words.count == 2 ? String(words[1]) : nil, as: user)
         },
         PlainCommand(name: "part", usage: "/part [#room] [reason]", summary: "leave a room (the current one by default)") { session, user, args in
-            var roomName = session.focus?.name
-            var reason = args.rest
-            if let (first, after) = args.splitFirst(), first.hasPrefix("#") {
-                roomName = first
-                reason = after.rest
-            }
+            let (roomName, reason) = args.optionalRoom(orElse: session.focus?.name)
             guard let roomName else { return session.error("you are not in a room; usage: /part [#room] [reason]") }
             do {
                 try session.chat.part(user, roomNamed: roomName, reason: reason.isEmpty ? nil : reason)
@@ -74,12 +75,7 @@ extension PlainSession {
             session.describeRoom(room)
         },
         PlainCommand(name: "topic", usage: "/topic [#room] [text]", summary: "show a room's topic, or set it") { session, user, args in
-            var roomName = session.focus?.name
-            var text = args.rest
-            if let (first, after) = args.splitFirst(), first.hasPrefix("#") {
-                roomName = first
-                text = after.rest
-            }
+            let (roomName, text) = args.optionalRoom(orElse: session.focus?.name)
             guard let roomName else { return session.error("you are not in a room; usage: /topic #room [text]") }
             guard let room = session.chat.room(named: roomName) else {
                 return session.error("there is no room \(roomName)")

@@ -21,12 +21,7 @@ enum PlainText {
     }
 
     static func formatTime(_ seconds: Double) -> String {
-        var time = Int(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S UTC", &parts)
-        return String(cChars: buffer)
+        formatUTC(seconds, "%Y-%m-%d %H:%M:%S UTC")
     }
 }
 
