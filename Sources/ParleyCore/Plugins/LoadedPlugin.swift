@@ -38,7 +38,13 @@ final class LoadedPlugin {
     var timers: [UInt64: TimerID] = [:]
     var bots: [UInt64: ChatUser] = [:]
     var commandNames: [String] = []
-    var stats: [String: HookStats] = [:]
+    /// Keyed by the hook label's address: no string is built on the message path.
+    private var statsByHook: [UnsafeRawPointer: (label: StaticString, stats: HookStats)] = [:]
+
+    /// Time per kind of hook, by label, for /plugins.
+    var stats: [(hook: String, stats: HookStats)] {
+        statsByHook.values.map { ("\($0.label)", $0.stats) }.sorted { $0.hook < $1.hook }
+    }
     /// NUL-terminated copy of the name for crash breadcrumbs; never freed.
     let crumbName: UnsafeMutablePointer<CChar>
 
@@ -69,7 +75,10 @@ final class LoadedPlugin {
         parley_breadcrumb_set(crumbName, UnsafeRawPointer(hook.utf8Start).assumingMemoryBound(to: CChar.self))
         let start = monotonicNanoseconds()
         let result = body()
-        stats["\(hook)", default: HookStats()].record(monotonicNanoseconds() - start)
+        let key = UnsafeRawPointer(hook.utf8Start)
+        let elapsed = monotonicNanoseconds() - start
+        if statsByHook[key] == nil { statsByHook[key] = (hook, HookStats()) }
+        statsByHook[key]!.stats.record(elapsed)
         parley_breadcrumb_set(nil, nil)
         return result
     }

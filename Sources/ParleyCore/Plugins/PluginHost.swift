@@ -282,7 +282,7 @@ public final class PluginHost {
         }
         for plugin in active {
             lines.append("\(plugin.name) \(plugin.image.version) (ABI \(plugin.image.abiVersion), generation \(plugin.generation), \(plugin.image.sourcePath))")
-            for (hook, stats) in plugin.stats.sorted(by: { $0.key < $1.key }) {
+            for (hook, stats) in plugin.stats {
                 lines.append("  \(hook): \(stats.calls) calls, total \(milliseconds(stats.totalNanoseconds)) ms, max \(milliseconds(stats.maxNanoseconds)) ms")
             }
             if !plugin.commandNames.isEmpty {
