@@ -48,6 +48,9 @@ final class ProfanityFilter: Plugin {
         host.onMessage(phase) { [settings] message in
             guard !settings.words.isEmpty, !settings.exempt.contains(asciiFold(message.senderNick)) else { return .pass }
             let text = message.text
+            // Most lines contain none of the words anywhere: skip the word-by-word pass for them.
+            let lowered = text.lowercased()
+            guard settings.words.contains(where: { lowered.contains($0) }) else { return .pass }
             guard let masked = mask(text, words: settings.words) else { return .pass }
             switch settings.action {
             case .reject: return .reject(settings.reason)

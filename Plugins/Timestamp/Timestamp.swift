@@ -43,12 +43,24 @@ final class Timestamp: Plugin {
         _ = try Settings(config)
     }
 
+    /// Both texts change once a second (the tag's milliseconds aside), so they are built once a second.
+    private var cachedSecond: Int64 = -1
+    private var cachedTagSeconds = ""
+    private var cachedPrefix = ""
+
     init(host: Host, config: PluginConfig) throws {
         let settings = try Settings(config)
-        host.onMessage(.annotate) { message in
+        host.onMessage(.annotate) { [unowned self] message in
             let nanoseconds = message.receivedAtNanoseconds
-            try message.annotate("time", rfc3339(nanoseconds))
-            try message.annotate("prefix", display(nanoseconds, settings))
+            let second = nanoseconds / 1_000_000_000
+            if second != cachedSecond {
+                cachedSecond = second
+                cachedTagSeconds = rfc3339Seconds(second)
+                cachedPrefix = display(nanoseconds, settings)
+            }
+            let millis = Int((nanoseconds / 1_000_000) % 1000)
+            try message.annotate("time", cachedTagSeconds + "." + String(repeating: "0", count: 3 - String(millis).count) + "\(millis)Z")
+            try message.annotate("prefix", cachedPrefix)
             return .pass
         }
     }
@@ -62,12 +74,12 @@ func parseOffset(_ text: String) -> Int? {
     return (bytes[0] == 45 ? -1 : 1) * (hours * 3600 + minutes * 60)
 }
 
-func rfc3339(_ nanoseconds: Int64) -> String {
-    var seconds = time_t(nanoseconds / 1_000_000_000)
+/// RFC 3339 UTC up to the seconds; the caller appends ".mmmZ".
+func rfc3339Seconds(_ second: Int64) -> String {
+    var seconds = time_t(second)
     var parts = tm()
     gmtime_r(&seconds, &parts)
-    let millis = Int((nanoseconds / 1_000_000) % 1000)
-    return strftime("%Y-%m-%dT%H:%M:%S", parts) + "." + String(repeating: "0", count: 3 - String(millis).count) + "\(millis)Z"
+    return strftime("%Y-%m-%dT%H:%M:%S", parts)
 }
 
 func display(_ nanoseconds: Int64, _ settings: Timestamp.Settings) -> String {
