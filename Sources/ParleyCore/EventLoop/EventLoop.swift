@@ -33,8 +33,6 @@ public final class EventLoop {
 
     public init() {}
 
-    public var registeredCount: Int { pollfds.count }
-
     public func register(fd: Int32, events: Int16, handler: IOHandler) {
         precondition(fd >= 0)
         if Int(fd) >= slotOfFD.count {
@@ -49,10 +47,6 @@ public final class EventLoop {
     public func setEvents(fd: Int32, events: Int16) {
         guard let slot = slot(of: fd) else { return }
         pollfds[slot].events = events
-    }
-
-    public func events(of fd: Int32) -> Int16? {
-        slot(of: fd).map { pollfds[$0].events }
     }
 
     public func unregister(fd: Int32) {

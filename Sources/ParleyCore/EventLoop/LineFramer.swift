@@ -17,9 +17,6 @@ public struct LineFramer {
 
     public init() {}
 
-    /// Bytes held for an unfinished line.
-    public var pendingBytes: Int { partial.count }
-
     /// Feeds one read's bytes; lines longer than `maxLineBytes` (without CR LF) are refused.
     /// `emit` returns false to stop early (the connection closed); the rest is then dropped.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, maxLineBytes: Int, _ emit: (FramedLine) -> Bool) {

@@ -66,8 +66,6 @@ final class LoadedPlugin {
         return Unmanaged<LoadedPlugin>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
     }
 
-    var isActive: Bool { state == .running || state == .initializing }
-
     var info: parley_plugin_info { image.info.pointee }
 
     /// Calls into the plugin with timing and a crash breadcrumb.

@@ -62,8 +62,6 @@ public final class PluginHost {
         rmdir(copyDirectory)
     }
 
-    public var loadedNames: [String] { active.map(\.name) }
-
     // MARK: Loading
 
     /// Loads the configured chain at startup. A failing plugin is logged and skipped,
