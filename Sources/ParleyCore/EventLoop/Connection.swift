@@ -8,12 +8,18 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionClosed(_ connection: Connection, reason: String)
 }
 
-/// One reusable receive buffer for the whole loop: connections keep only unfinished lines,
-/// so an idle client costs no receive buffer at all.
-public final class ReceiveBuffer {
-    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+/// Buffers shared by every connection of one loop: connections keep only unfinished lines
+/// and references to shared chunks, so an idle client costs no buffer at all.
+public final class LoopBuffers {
+    /// Where each recv lands before framing.
+    let receive = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    /// Where a flush gathers queued chunks, so many small lines leave in one plain write.
+    let gather = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
     public init() {}
-    deinit { storage.deallocate() }
+    deinit {
+        receive.deallocate()
+        gather.deallocate()
+    }
 }
 
 /// A client socket: line framing in, a bounded shared-chunk queue out.
@@ -38,7 +44,7 @@ public final class Connection: IOHandler, PendingOutput {
     public private(set) var closeReason: String?
 
     private unowned let loop: EventLoop
-    private let receiveBuffer: ReceiveBuffer
+    private let buffers: LoopBuffers
     private var framer = LineFramer()
     private var output = OutputQueue()
     private var flushScheduled = false
@@ -47,13 +53,13 @@ public final class Connection: IOHandler, PendingOutput {
     private var closingDeadline: TimerID?
     private let onFinalClose: (Connection) -> Void
 
-    public init(fd: Int32, peer: PeerAddress, id: UInt64, loop: EventLoop, receiveBuffer: ReceiveBuffer,
+    public init(fd: Int32, peer: PeerAddress, id: UInt64, loop: EventLoop, buffers: LoopBuffers,
                 maxLineBytes: Int, sendqLimit: Int, onFinalClose: @escaping (Connection) -> Void) {
         self.fd = fd
         self.peer = peer
         self.id = id
         self.loop = loop
-        self.receiveBuffer = receiveBuffer
+        self.buffers = buffers
         self.maxLineBytes = maxLineBytes
         self.sendqLimit = sendqLimit
         self.onFinalClose = onFinalClose
@@ -125,7 +131,7 @@ public final class Connection: IOHandler, PendingOutput {
 
     /// One recv per readiness event, so a chatty client cannot starve the others.
     private func readOnce() {
-        let count = recv(fd, receiveBuffer.storage.baseAddress, receiveBuffer.storage.count, 0)
+        let count = recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)
         if count == 0 {
             close(reason: "Connection closed")
             return
@@ -136,7 +142,7 @@ public final class Connection: IOHandler, PendingOutput {
             close(reason: readErrorReason(error))
             return
         }
-        let chunk = UnsafeRawBufferPointer(rebasing: receiveBuffer.storage[0..<count])
+        let chunk = UnsafeRawBufferPointer(rebasing: buffers.receive[0..<count])
         framer.feed(chunk, maxLineBytes: maxLineBytes) { item in
             guard state == .open, failureReason == nil, let delegate else { return false }
             switch item {
@@ -168,7 +174,7 @@ public final class Connection: IOHandler, PendingOutput {
 
     private func flush() {
         guard state != .closed, failureReason == nil else { return }
-        switch output.flush(to: fd) {
+        switch output.flush(to: fd, gatheringIn: buffers.gather) {
         case .drained:
             if state == .closing {
                 close(reason: gracefulCloseReason ?? "Closed")
@@ -189,7 +195,7 @@ public final class Connection: IOHandler, PendingOutput {
     private func discardUnreadInput() {
         shutdown(fd, Int32(SHUT_WR))
         for _ in 0..<16 {
-            let count = recv(fd, receiveBuffer.storage.baseAddress, receiveBuffer.storage.count, Int32(MSG_DONTWAIT))
+            let count = recv(fd, buffers.receive.baseAddress, buffers.receive.count, Int32(MSG_DONTWAIT))
             if count <= 0 { return }
         }
     }

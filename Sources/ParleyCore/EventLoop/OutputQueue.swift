@@ -50,27 +50,41 @@ struct OutputQueue {
         queuedBytes = 0
     }
 
-    /// Writes as much as the socket takes, with one writev per batch of up to 64 chunks.
-    mutating func flush(to fd: Int32) -> FlushResult {
+    /// Writes as much as the socket takes. Queued chunks are gathered into `scratch` and leave
+    /// in one plain write: the kernel copies one buffer far faster than dozens of small iovecs.
+    mutating func flush(to fd: Int32, gatheringIn scratch: UnsafeMutableRawBufferPointer) -> FlushResult {
         while queuedBytes > 0 {
-            let batch = min(chunks.count - head, 64)
-            let written = withUnsafeTemporaryAllocation(of: iovec.self, capacity: batch) { vectors in
-                for index in 0..<batch {
-                    let chunk = chunks[head + index]
-                    let skip = index == 0 ? headOffset : 0
-                    vectors[index] = iovec(iov_base: chunk.storage.baseAddress! + skip,
-                                           iov_len: chunk.count - skip)
-                }
-                return writev(fd, vectors.baseAddress, Int32(batch))
-            }
+            let written = writeNext(to: fd, scratch)
             if written < 0 {
-                let error = SystemError("writev")
+                let error = SystemError("write")
                 if error.errno == EINTR { continue }
                 return error.isWouldBlock ? .blocked : .failed(error)
             }
             consume(written)
         }
         return .drained
+    }
+
+    /// One write of the head chunk alone, or of as many whole chunks as fit in `scratch`.
+    private func writeNext(to fd: Int32, _ scratch: UnsafeMutableRawBufferPointer) -> Int {
+        let first = chunks[head]
+        let firstLength = first.count - headOffset
+        if head + 1 == chunks.count || firstLength * 2 > scratch.count {
+            return write(fd, first.storage.baseAddress! + headOffset, firstLength)
+        }
+        var filled = 0
+        var index = head
+        var skip = headOffset
+        while index < chunks.count {
+            let chunk = chunks[index]
+            let length = chunk.count - skip
+            guard filled + length <= scratch.count else { break }
+            (scratch.baseAddress! + filled).copyMemory(from: chunk.storage.baseAddress! + skip, byteCount: length)
+            filled += length
+            skip = 0
+            index += 1
+        }
+        return write(fd, scratch.baseAddress, filled)
     }
 
     private mutating func consume(_ written: Int) {

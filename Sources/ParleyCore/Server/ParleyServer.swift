@@ -14,7 +14,7 @@ public final class ParleyServer: ServerOperations {
     private var sessions: [UInt64: ClientSession] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var nextConnectionID: UInt64 = 1
-    private let receiveBuffer = ReceiveBuffer()
+    private let buffers = LoopBuffers()
     private var signalPipe: SignalPipe?
     private let sharedLevel: SharedLogLevel
     private var shuttingDown = false
@@ -133,7 +133,7 @@ public final class ParleyServer: ServerOperations {
         let id = nextConnectionID
         nextConnectionID += 1
         let connection = Connection(
-            fd: fd, peer: peer, id: id, loop: loop, receiveBuffer: receiveBuffer,
+            fd: fd, peer: peer, id: id, loop: loop, buffers: buffers,
             maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes
         ) { [unowned self] connection in
             connectionFinished(connection)
