@@ -46,22 +46,32 @@ final class IRCSession: ClientSession, ChatClient {
     // MARK: Output
 
     /// While set, replies collect here and leave as one chunk (the welcome burst is ~20 lines).
-    private var batch: String?
+    private var batch: [UInt8]?
 
     func send(_ message: IRCMessage) {
         if batch != nil {
-            batch! += message.serialized
-            batch! += "\r\n"
+            batch!.append(contentsOf: message.serialized.utf8)
+            batch!.append(contentsOf: [13, 10])
         } else {
             connection.send(line: message.serialized)
         }
     }
 
+    /// Numerics from the config's templates, addressed to this client.
+    func send(_ lines: [IRCReplyTemplates.Line]) {
+        if batch != nil {
+            IRCReplyTemplates.append(lines, nick: target, to: &batch!)
+        } else {
+            batched { send(lines) }
+        }
+    }
+
     /// Sends everything `body` replies as one shared chunk instead of a chunk per line.
     func batched(_ body: () -> Void) {
-        batch = ""
+        batch = []
+        batch!.reserveCapacity(2048)
         body()
-        if let text = batch, !text.isEmpty { connection.send(OutBytes(text.utf8)) }
+        if let bytes = batch, !bytes.isEmpty { connection.send(OutBytes(bytes)) }
         batch = nil
     }
 
@@ -161,19 +171,14 @@ final class IRCSession: ClientSession, ChatClient {
         let config = context.config
         guard let user else { return }
         numeric("001", "Welcome to the \(config.server.network) Network, \(user.hostmask)")
-        numeric("002", "Your host is \(serverName), running version \(parleyVersion)")
-        numeric("003", "This server was created \(IRCTime.format(context.startedAt))")
-        numeric("004", serverName, parleyVersion, "io", "bklmnostv", "bklov")
+        send(context.ircTemplates.hostInfo)
         sendISupport()
         sendLusers()
         sendMotd()
     }
 
     func sendISupport() {
-        let tokens = isupportTokens(context.config)
-        stride(from: 0, to: tokens.count, by: 12).forEach { start in
-            numeric("005", params: Array(tokens[start..<min(start + 12, tokens.count)]) + ["are supported by this server"])
-        }
+        send(context.ircTemplates.isupport)
     }
 
     func sendLusers() {
@@ -190,11 +195,7 @@ final class IRCSession: ClientSession, ChatClient {
     }
 
     func sendMotd() {
-        let motd = context.config.server.motd
-        guard !motd.isEmpty else { return numeric("422", "MOTD File is missing") }
-        numeric("375", "- \(serverName) Message of the day - ")
-        for line in motd { numeric("372", "- \(line)") }
-        numeric("376", "End of /MOTD command.")
+        send(context.ircTemplates.motd)
     }
 
     private func registrationTimedOut() {

@@ -4,7 +4,9 @@ import Logging
 public final class ServerContext {
     public let loop: EventLoop
     public let chat: ChatServer
-    public internal(set) var config: Config
+    public internal(set) var config: Config {
+        didSet { cachedIRCTemplates = nil }
+    }
     public let logger: Logger
     /// Nil until plugins are loaded (and in tests that run without them).
     public internal(set) var plugins: PluginHost?
@@ -12,7 +14,15 @@ public final class ServerContext {
     public let startedAt = wallClockSeconds()
     /// Connections open now, registered or not (LUSERS).
     var connectionCount = 0
+    private var cachedIRCTemplates: IRCReplyTemplates?
 
+    /// The IRC numerics that only change with the config, built on first use after each reload.
+    var ircTemplates: IRCReplyTemplates {
+        if let cachedIRCTemplates { return cachedIRCTemplates }
+        let fresh = IRCReplyTemplates(config: config, startedAt: startedAt)
+        cachedIRCTemplates = fresh
+        return fresh
+    }
 
     init(loop: EventLoop, chat: ChatServer, config: Config, logger: Logger) {
         self.loop = loop
