@@ -66,7 +66,7 @@ let package = Package(
         // The load generator: plain text and IRC, so peers are measured the same way.
         .executableTarget(
             name: "parley-bench",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CParleySys", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // The standard plugins.

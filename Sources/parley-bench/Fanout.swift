@@ -101,7 +101,14 @@ struct FanoutScenario {
                 allowed -= 1
             }
             swarm.flushAll()
-            swarm.pump(timeoutMilliseconds: options.rate == nil ? 10 : 1, handle)
+            if let rate = options.rate {
+                // Wake exactly when the next message is due, so messages leave evenly spaced
+                // rather than in bursts at a coarse poll timeout.
+                let nextDue = start + UInt64(Double(result.sent) / rate * 1e9)
+                swarm.pump(timeoutNanoseconds: Int64(nextDue) - Int64(monotonicNanoseconds()), handle)
+            } else {
+                swarm.pump(timeoutMilliseconds: 10, handle)
+            }
             if swarm.failures > 0 { throw BenchError("\(swarm.failures) connections failed during the run") }
         }
         result.expected = result.sent * receivers

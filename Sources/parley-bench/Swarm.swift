@@ -1,3 +1,4 @@
+import CParleySys
 import Glibc
 
 /// Many clients on one poll() loop: the load generator's whole engine.
@@ -22,10 +23,14 @@ final class Swarm {
 
     /// One poll and the work it reports. `onLine(client, line)` sees every line.
     func pump(timeoutMilliseconds: Int32, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) {
+        pump(timeoutNanoseconds: Int64(timeoutMilliseconds) * 1_000_000, onLine)
+    }
+
+    func pump(timeoutNanoseconds: Int64, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) {
         for index in clients.indices {
             pollfds[index].events = Int16(POLLIN) | (clients[index].wantsWrite ? Int16(POLLOUT) : 0)
         }
-        let ready = poll(&pollfds, nfds_t(pollfds.count), timeoutMilliseconds)
+        let ready = parley_poll_nanoseconds(&pollfds, nfds_t(pollfds.count), max(timeoutNanoseconds, 0))
         guard ready > 0 else { return }
         for index in clients.indices where pollfds[index].revents != 0 {
             let revents = pollfds[index].revents
