@@ -145,20 +145,40 @@ public struct IRCMessage: Equatable, Sendable {
     /// The wire form without CR LF. The last parameter is written as trailing (':') when it
     /// must be: empty, containing a space, or starting with ':'.
     public var serialized: String {
-        var line = ""
+        var bytes: [UInt8] = []
+        appendWireForm(to: &bytes)
+        return String(decoding: bytes.dropLast(2), as: UTF8.self)
+    }
+
+    /// Appends the wire form with its CR LF straight into an output buffer.
+    public func appendWireForm(to bytes: inout [UInt8]) {
         if !tags.isEmpty {
-            line += "@" + tags.map { $0.value.isEmpty ? $0.key : "\($0.key)=\(Self.escapeTagValue($0.value))" }.joined(separator: ";") + " "
-        }
-        if let source { line += ":\(source) " }
-        line += command
-        for (index, param) in params.enumerated() {
-            let isLast = index == params.count - 1
-            if isLast && (forceTrailing || param.isEmpty || param.contains(" ") || param.hasPrefix(":")) {
-                line += " :" + param
-            } else {
-                line += " " + param
+            bytes.append(UInt8(ascii: "@"))
+            for (index, tag) in tags.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ";")) }
+                bytes.append(contentsOf: tag.key.utf8)
+                if !tag.value.isEmpty {
+                    bytes.append(UInt8(ascii: "="))
+                    bytes.append(contentsOf: Self.escapeTagValue(tag.value).utf8)
+                }
             }
+            bytes.append(UInt8(ascii: " "))
         }
-        return line
+        if let source {
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: source.utf8)
+            bytes.append(UInt8(ascii: " "))
+        }
+        bytes.append(contentsOf: command.utf8)
+        for (index, param) in params.enumerated() {
+            bytes.append(UInt8(ascii: " "))
+            let isLast = index == params.count - 1
+            if isLast && (forceTrailing || param.isEmpty || param.utf8.contains(UInt8(ascii: " ")) || param.utf8.first == UInt8(ascii: ":")) {
+                bytes.append(UInt8(ascii: ":"))
+            }
+            bytes.append(contentsOf: param.utf8)
+        }
+        bytes.append(13)
+        bytes.append(10)
     }
 }

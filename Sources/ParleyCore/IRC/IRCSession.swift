@@ -50,10 +50,11 @@ final class IRCSession: ClientSession, ChatClient {
 
     func send(_ message: IRCMessage) {
         if batch != nil {
-            batch!.append(contentsOf: message.serialized.utf8)
-            batch!.append(contentsOf: [13, 10])
+            message.appendWireForm(to: &batch!)
         } else {
-            connection.send(line: message.serialized)
+            var bytes: [UInt8] = []
+            message.appendWireForm(to: &bytes)
+            connection.send(OutBytes(bytes))
         }
     }
 
