@@ -11,6 +11,8 @@ struct StormScenario {
 
     struct Result {
         var registered = 0
+        /// Connections the server closed or refused before they registered.
+        var failed = 0
         var seconds = 0.0
         var latency = LatencyHistogram()
         var serverCPUNanoseconds: UInt64?
@@ -30,7 +32,7 @@ struct StormScenario {
             startedAt.append(monotonicNanoseconds())
         }
         let deadline = start + UInt64(deadlineSeconds * 1e9)
-        while result.registered < clients && monotonicNanoseconds() < deadline {
+        while result.registered + swarm.failures < clients && monotonicNanoseconds() < deadline {
             swarm.flushAll()
             swarm.pump(timeoutMilliseconds: 10) { index, line in
                 let client = swarm.clients[index]
@@ -42,6 +44,7 @@ struct StormScenario {
             }
         }
         result.seconds = Double(monotonicNanoseconds() - start) / 1e9
+        result.failed = swarm.failures
         if let before = cpuBefore, let after = serverPID.flatMap(processCPUNanoseconds) {
             result.serverCPUNanoseconds = after - before
         }

@@ -91,11 +91,12 @@ struct Storm: ParsableCommand {
         let p50 = result.latency.percentileMicroseconds(0.5) / 1000, p99 = result.latency.percentileMicroseconds(0.99) / 1000
         let rate = Double(result.registered) / result.seconds
         print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(clients),"
-              + "\"registered\":\(result.registered),\"seconds\":\(round3(result.seconds)),\"registrations_per_second\":\(Int(rate)),"
+              + "\"registered\":\(result.registered),\"failed\":\(result.failed),\"seconds\":\(round3(result.seconds)),\"registrations_per_second\":\(Int(rate)),"
               + "\"latency_ms\":{\"p50\":\(round3(p50)),\"p99\":\(round3(p99))},"
               + "\"server_cpu_us_per_registration\":\(cpu.map { "\(round3($0))" } ?? "null"),"
               + "\"listen_overflows\":\(result.listenOverflows.map { "\($0)" } ?? "null")}")
-        print("storm \(label): \(result.registered) of \(clients) registered in \(round3(result.seconds)) s (\(Int(rate))/s); "
+        print("storm \(label): \(result.registered) of \(clients) registered in \(round3(result.seconds)) s (\(Int(rate))/s), "
+              + "\(result.failed) refused or closed; "
               + "latency p50 \(round3(p50)) ms, p99 \(round3(p99)) ms"
               + (cpu.map { "; server CPU \(round3($0)) µs/registration" } ?? "")
               + (result.listenOverflows.map { "; listen overflows \($0)" } ?? ""))

@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// parley-bench against a real parley: every scenario runs, and its JSON line reports what
+/// happened. No figure is asserted beyond correctness: speed belongs to the benchmark itself.
+final class BenchToolTests: XCTestCase {
+    private var bench: String { TestServer.buildFolder.appendingPathComponent("parley-bench").path }
+
+    private func runBench(_ arguments: [String]) throws -> [String: Any] {
+        let (status, output) = try runProcess(bench, arguments)
+        XCTAssertEqual(status, 0, "parley-bench \(arguments.joined(separator: " ")) failed:\n\(output)")
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("{") }),
+              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw TestFailure("no JSON line in:\n\(output)")
+        }
+        return json
+    }
+
+    func testFanoutOverBothProtocolsCountsEveryDelivery() throws {
+        let server = try TestServer()
+        for (proto, port) in [("irc", server.ircPort), ("plain", server.port)] {
+            let result = try runBench(["fanout", "--proto", proto, "--port", String(port), "--clients", "6", "--senders", "2",
+                                       "--messages", "200", "--server-pid", String(server.pid), "--label", proto])
+            XCTAssertEqual(result["sent"] as? Int, 200)
+            XCTAssertEqual(result["expected"] as? Int, 200 * 5, proto)
+            XCTAssertEqual(result["deliveries"] as? Int, 200 * 5, proto)
+            XCTAssertEqual(result["lost"] as? Int, 0, proto)
+            XCTAssertEqual(result["duplicated"] as? Int, 0, proto)
+            XCTAssertEqual(result["reordered"] as? Int, 0, proto)
+            XCTAssertNotNil(result["server_cpu_ns_per_delivery"] as? Double, "server CPU read from /proc")
+        }
+    }
+
+    func testFixedRateSendsEveryMessage() throws {
+        let server = try TestServer()
+        let result = try runBench(["fanout", "--proto", "irc", "--port", String(server.ircPort), "--clients", "4", "--senders", "2",
+                                   "--messages", "40", "--rate", "400"])
+        XCTAssertEqual(result["mode"] as? String, "rate")
+        XCTAssertEqual(result["deliveries"] as? Int, 40 * 3)
+        XCTAssertEqual(result["lost"] as? Int, 0)
+    }
+
+    func testStormRegistersEveryoneAndIdleHoldsThem() throws {
+        let server = try TestServer(config: "[limits]\nmax_clients_per_ip = 200\n")
+        let storm = try runBench(["storm", "--proto", "irc", "--port", String(server.ircPort), "--clients", "50",
+                                  "--server-pid", String(server.pid)])
+        XCTAssertEqual(storm["registered"] as? Int, 50)
+        XCTAssertNotNil(storm["server_cpu_us_per_registration"] as? Double)
+        let idle = try runBench(["idle", "--proto", "irc", "--port", String(server.ircPort), "--clients", "30", "--hold", "0.2",
+                                 "--server-pid", String(server.pid)])
+        XCTAssertEqual(idle["clients"] as? Int, 30)
+        XCTAssertGreaterThan(idle["rss_after_kib"] as? Int ?? 0, 0)
+    }
+
+    func testStormReportsRefusedClientsWithoutWaitingForThem() throws {
+        let server = try TestServer(config: "[limits]\nmax_clients_per_ip = 10\n")
+        let (status, output) = try runProcess(bench, ["storm", "--proto", "irc", "--port", String(server.ircPort), "--clients", "25",
+                                                      "--seconds", "60"])
+        XCTAssertEqual(status, 2, "not everyone registered: exit 2\n\(output)")
+        let json = try XCTUnwrap(output.split(separator: "\n").first.flatMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        })
+        XCTAssertEqual(json["registered"] as? Int, 10)
+        XCTAssertEqual(json["failed"] as? Int, 15)
+        XCTAssertLessThan(json["seconds"] as? Double ?? 60, 30, "refused clients were waited for until the deadline")
+    }
+
+    func testBadArgumentsAreRefusedWithAReason() throws {
+        let (status, output) = try runProcess(bench, ["fanout", "--proto", "smtp"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("--proto is plain or irc"), output)
+    }
+}
