@@ -18,8 +18,9 @@ final class RecordingClient: ChatClient {
 
     func disconnect(reason: String) {}
 
-    func send(_ bytes: OutBytes) {
-        lines.append(String(decoding: UnsafeRawBufferPointer(start: bytes.storage.baseAddress, count: bytes.count - 2), as: UTF8.self))
+    func send(_ bytes: OutBytes, _ range: Range<Int>) {
+        let line = UnsafeRawBufferPointer(rebasing: bytes.storage[range.lowerBound..<(range.upperBound - 2)])
+        lines.append(String(decoding: line, as: UTF8.self))
     }
 }
 

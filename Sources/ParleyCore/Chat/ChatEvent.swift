@@ -107,7 +107,8 @@ public protocol ChatClient: AnyObject {
     func renderKey(for event: ChatEvent) -> Int
     /// The bytes for the event, or nil when this client shows nothing for it.
     func render(_ event: ChatEvent) -> OutBytes?
-    func send(_ bytes: OutBytes)
+    /// Queues `range` of shared bytes (one rendering, shared by every recipient with the same key).
+    func send(_ bytes: OutBytes, _ range: Range<Int>)
     /// Ends the client's connection (KILL), after telling it why.
     func disconnect(reason: String)
 }

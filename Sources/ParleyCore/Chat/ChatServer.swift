@@ -6,6 +6,8 @@ public final class ChatServer {
     private var usersByNick: [String: ChatUser] = [:]
     private var roomsByName: [String: Room] = [:]
     private var nextUserID: UInt64 = 1
+    /// Room messages are encoded into it one after another (see `OutBytes`).
+    private let messageArena = MessageArena()
     /// Recently departed users, newest last, for WHOWAS.
     public private(set) var whowas: [WhowasEntry] = []
     /// The most users at once since start (LUSERS).
@@ -197,7 +199,7 @@ public final class ChatServer {
         }
         switch message.target {
         case .room(let room):
-            Delivery.deliver(.message(message), to: room.members, except: message.sender)
+            Delivery.deliver(.message(message), to: room.members, except: message.sender, arena: messageArena)
         case .user(let recipient):
             Delivery.deliver(.message(message), to: CollectionOfOne(recipient))
         }

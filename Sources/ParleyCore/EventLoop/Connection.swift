@@ -75,8 +75,13 @@ public final class Connection: IOHandler, PendingOutput {
     /// Past the sendq limit the client is dropped: it is not reading, and nobody waits for it.
     /// Once closing, nothing more is queued: the client's last words are already out.
     public func send(_ bytes: OutBytes) {
+        send(bytes, 0..<bytes.count)
+    }
+
+    /// Queues part of a shared buffer (a fan-out's slice of the message arena).
+    public func send(_ bytes: OutBytes, _ range: Range<Int>) {
         guard state == .open, failureReason == nil else { return }
-        output.append(bytes)
+        output.append(bytes, range)
         if output.queuedBytes > sendqLimit {
             fail("SendQ exceeded (\(output.queuedBytes) bytes queued, limit \(sendqLimit))")
             return

@@ -253,8 +253,8 @@ final class IRCSession: ClientSession, ChatClient {
         return OutBytes((lines.joined(separator: "\r\n") + "\r\n").utf8)
     }
 
-    func send(_ bytes: OutBytes) {
-        connection.send(bytes)
+    func send(_ bytes: OutBytes, _ range: Range<Int>) {
+        connection.send(bytes, range)
     }
 
     func disconnect(reason: String) {

@@ -225,7 +225,7 @@ final class PlainSession: ClientSession, ChatClient {
         connection.closeAfterFlush(reason: reason)
     }
 
-    func send(_ bytes: OutBytes) {
-        connection.send(bytes)
+    func send(_ bytes: OutBytes, _ range: Range<Int>) {
+        connection.send(bytes, range)
     }
 }

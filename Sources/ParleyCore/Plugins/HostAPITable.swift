@@ -269,7 +269,7 @@ final class BotClient: ChatClient {
     nonisolated(unsafe) static let shared = BotClient()
     func renderKey(for event: ChatEvent) -> Int { -1 }
     func render(_ event: ChatEvent) -> OutBytes? { nil }
-    func send(_ bytes: OutBytes) {}
+    func send(_ bytes: OutBytes, _ range: Range<Int>) {}
     func disconnect(reason: String) {}
 }
 
