@@ -8,6 +8,12 @@ public final class ChatServer {
     private var nextUserID: UInt64 = 1
     /// Room messages are encoded into it one after another (see `OutBytes`).
     private let messageArena = MessageArena()
+    /// Room messages accepted this loop turn and not yet written to the members' queues.
+    private var pendingRoomMessages: [ChatMessage] = []
+    /// Set by the server: called when a room message is held back, so that
+    /// `deliverPendingRoomMessages()` runs at the end of the loop turn. Without it (tests of the
+    /// core alone) room messages are delivered at once.
+    public var onRoomMessagesPending: (() -> Void)?
     /// Recently departed users, newest last, for WHOWAS.
     public private(set) var whowas: [WhowasEntry] = []
     /// The most users at once since start (LUSERS).
@@ -77,6 +83,7 @@ public final class ChatServer {
     }
 
     public func changeNick(_ user: ChatUser, to nick: String) throws(ChatError) {
+        deliverPendingRoomMessages()
         if let error = nickError(nick, for: user) { throw error }
         guard nick != user.nick else { return }
         let oldNick = user.nick
@@ -96,6 +103,7 @@ public final class ChatServer {
     /// Bans, +i, +k and +l are enforced; an invite lets one past +i, +l and bans once.
     @discardableResult
     public func join(_ user: ChatUser, roomNamed name: String, key: String? = nil) throws(ChatError) -> Room {
+        deliverPendingRoomMessages()
         if let reason = rules.roomProblem(name) { throw .invalidRoom(name, reason: reason) }
         let room = roomsByName[Casemapping.fold(name)] ?? {
             let created = Room(name: name)
@@ -123,6 +131,7 @@ public final class ChatServer {
     }
 
     public func part(_ user: ChatUser, roomNamed name: String, reason: String?) throws(ChatError) {
+        deliverPendingRoomMessages()
         guard let room = room(named: name) else { throw .noSuchRoom(name) }
         guard room.contains(user) else { throw .notInRoom(room.name) }
         Delivery.deliver(.parted(user, room, reason: reason), to: room.members)
@@ -132,6 +141,7 @@ public final class ChatServer {
 
     /// Removes a user everywhere and tells everyone who shared a room with them, once each.
     public func quit(_ user: ChatUser, reason: String) {
+        deliverPendingRoomMessages()
         guard users[user.id] === user else { return }
         whowas.append(WhowasEntry(nick: user.nick, username: user.username, host: user.host,
                                   realName: user.realName, leftAt: wallClockSeconds()))
@@ -149,6 +159,7 @@ public final class ChatServer {
     }
 
     public func setTopic(_ room: Room, text: String, by user: ChatUser) throws(ChatError) {
+        deliverPendingRoomMessages()
         guard room.contains(user) else { throw .notInRoom(room.name) }
         if room.modes.topicLocked && !room.isOperator(user) { throw .notRoomOperator(room.name) }
         guard text.utf8.count <= rules.topicLength else { throw .topicTooLong(limit: rules.topicLength) }
@@ -180,6 +191,11 @@ public final class ChatServer {
 
     /// Routes a message through the plugin chain: room messages reach every other member,
     /// private ones their target; then observers (bots) see what was delivered.
+    /// Room messages are written to the members' queues at the end of the loop turn, all of a
+    /// turn's messages to a room at once, so each member is visited once per turn rather than
+    /// once per message. Everything else that reaches a client or changes what a message would
+    /// look like or who gets it (nick changes, joins, parts, quits, kicks, direct replies) first
+    /// delivers what is pending, so every client still sees events in the order they happened.
     @discardableResult
     public func send(_ message: ChatMessage) throws(ChatError) -> ChatMessage? {
         var message = message
@@ -199,8 +215,14 @@ public final class ChatServer {
         }
         switch message.target {
         case .room(let room):
-            Delivery.deliver(.message(message), to: room.members, except: message.sender, arena: messageArena)
+            if let onRoomMessagesPending {
+                if pendingRoomMessages.isEmpty { onRoomMessagesPending() }
+                pendingRoomMessages.append(message)
+            } else {
+                RoomMessageDelivery.deliver([message], in: room, arena: messageArena)
+            }
         case .user(let recipient):
+            deliverPendingRoomMessages()
             Delivery.deliver(.message(message), to: CollectionOfOne(recipient))
         }
         chain?.observe(message)
@@ -222,6 +244,7 @@ public final class ChatServer {
     // MARK: Operators of rooms and of the server
 
     public func kick(_ target: ChatUser, from room: Room, by user: ChatUser, reason: String) throws(ChatError) {
+        deliverPendingRoomMessages()
         guard room.contains(user) else { throw .notInRoom(room.name) }
         guard room.isOperator(user) else { throw .notRoomOperator(room.name) }
         guard room.contains(target) else { throw .userNotInRoom(nick: target.nick, room: room.name) }
@@ -232,6 +255,7 @@ public final class ChatServer {
     }
 
     public func invite(_ target: ChatUser, to room: Room, by user: ChatUser) throws(ChatError) {
+        deliverPendingRoomMessages()
         guard room.contains(user) else { throw .notInRoom(room.name) }
         if room.modes.inviteOnly && !room.isOperator(user) { throw .notRoomOperator(room.name) }
         guard !room.contains(target) else { throw .alreadyInRoom(nick: target.nick, room: room.name) }
@@ -243,6 +267,7 @@ public final class ChatServer {
     /// Returns the problems with individual changes (unknown nicks), which were skipped.
     @discardableResult
     public func changeModes(of room: Room, by user: ChatUser, _ changes: [RoomModeChange]) throws(ChatError) -> [ChatError] {
+        deliverPendingRoomMessages()
         guard room.isOperator(user) || user.isServerOperator else { throw .notRoomOperator(room.name) }
         var problems: [ChatError] = []
         var letters = ""
@@ -319,6 +344,7 @@ public final class ChatServer {
 
     /// Sets or clears the away message; sharers with away-notify are told.
     public func setAway(_ user: ChatUser, _ message: String?) {
+        deliverPendingRoomMessages()
         guard user.away != message else { return }
         user.away = message
         Delivery.deliver(.awayChanged(user), to: usersSharingRooms(with: user))
@@ -348,6 +374,7 @@ public final class ChatServer {
 
     /// WALLOPS: a message from an operator to every server operator.
     public func wallops(_ text: String, from user: ChatUser) throws(ChatError) {
+        deliverPendingRoomMessages()
         guard user.isServerOperator else { throw .notServerOperator }
         Delivery.deliver(.wallops(from: user, text), to: users.values.filter(\.isServerOperator))
     }
@@ -363,7 +390,29 @@ public final class ChatServer {
     }
 
     /// A notice from the server to every connected user (shutdown, for example).
+    /// Delivers the room messages held back this turn, in the order they were accepted.
+    public func deliverPendingRoomMessages() {
+        guard !pendingRoomMessages.isEmpty else { return }
+        let messages = pendingRoomMessages
+        pendingRoomMessages.removeAll(keepingCapacity: true)
+        var start = 0
+        while start < messages.count {
+            guard case .room(let room) = messages[start].target else { start += 1; continue }
+            var end = start + 1
+            while end < messages.count, case .room(let next) = messages[end].target, next === room { end += 1 }
+            RoomMessageDelivery.deliver(messages[start..<end], in: room, arena: messageArena)
+            start = end
+        }
+    }
+
+    /// A server notice to the given users (a plugin command's result, for example).
+    public func sendServerNotice<Users: Sequence<ChatUser>>(_ text: String, to users: Users) {
+        deliverPendingRoomMessages()
+        Delivery.deliver(.serverNotice(text), to: users)
+    }
+
     public func broadcastServerNotice(_ text: String) {
+        deliverPendingRoomMessages()
         Delivery.deliver(.serverNotice(text), to: users.values)
     }
 }

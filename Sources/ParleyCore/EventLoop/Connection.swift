@@ -75,10 +75,12 @@ public final class Connection: IOHandler, PendingOutput {
     /// Past the sendq limit the client is dropped: it is not reading, and nobody waits for it.
     /// Once closing, nothing more is queued: the client's last words are already out.
     public func send(_ bytes: OutBytes) {
+        loop.beforeDirectOutput?()
         send(bytes, 0..<bytes.count)
     }
 
-    /// Queues part of a shared buffer (a fan-out's slice of the message arena).
+    /// Queues part of a shared buffer (a fan-out's slice of the message arena). Fan-outs come
+    /// here directly; other output goes through `send(_:)`, which keeps the order of events.
     public func send(_ bytes: OutBytes, _ range: Range<Int>) {
         guard state == .open, failureReason == nil else { return }
         output.append(bytes, range)

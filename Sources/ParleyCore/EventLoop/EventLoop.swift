@@ -73,6 +73,11 @@ public final class EventLoop {
         deferred.append(work)
     }
 
+    /// Runs before a connection queues output of its own (a reply, not a fan-out slice): the
+    /// chat core delivers the room messages it holds back first, so every client's output
+    /// keeps the order in which things happened.
+    public var beforeDirectOutput: (() -> Void)?
+
     /// Runs `work` once after this turn's I/O handlers, so output queued by many events
     /// leaves in one write per client.
     public func atEndOfTurn(_ work: @escaping () -> Void) {

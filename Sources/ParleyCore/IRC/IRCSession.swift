@@ -10,7 +10,9 @@ final class IRCSession: ClientSession, ChatClient {
     var username: String?
     var realName = ""
     var passwordAccepted = false
+    /// They decide how messages look to this client, so held-back ones are delivered first.
     var caps: Set<IRCCapability> = [] {
+        willSet { context.chat.deliverPendingRoomMessages() }
         didSet { capsKey = 0x0200 | caps.reduce(0) { $0 | $1.renderBit } }
     }
     /// Clients with the same render-relevant caps share rendered bytes.

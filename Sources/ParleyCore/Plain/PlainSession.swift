@@ -5,8 +5,11 @@ final class PlainSession: ClientSession, ChatClient {
     let connection: Connection
     unowned let context: ServerContext
     private(set) var user: ChatUser?
-    /// The room plain text goes to: the one joined last, unless parted.
-    var focus: Room?
+    /// The room plain text goes to: the one joined last, unless parted. It decides how room
+    /// messages look to this client, so held-back ones are delivered before it changes.
+    var focus: Room? {
+        willSet { context.chat.deliverPendingRoomMessages() }
+    }
     private var registrationTimer: TimerID?
 
     init(connection: Connection, context: ServerContext) {

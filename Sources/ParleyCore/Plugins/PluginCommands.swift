@@ -206,7 +206,7 @@ extension PluginHost {
                 }
                 let line = "\(caller.nick): /\(command.name) \(arguments.trimmingCharacters(in: " \t")) = \(result)"
                 if let room, room.contains(caller) {
-                    Delivery.deliver(.serverNotice(line), to: room.members)
+                    chat.sendServerNotice(line, to: room.members)
                 } else {
                     notify(caller, line)
                 }
@@ -217,7 +217,7 @@ extension PluginHost {
     }
 
     func notify(_ user: ChatUser, _ text: String) {
-        Delivery.deliver(.serverNotice(text), to: CollectionOfOne(user))
+        chat.sendServerNotice(text, to: CollectionOfOne(user))
     }
 
     func register(_ command: PluginCommand) -> Int32 {

@@ -36,6 +36,10 @@ public final class ParleyServer: ServerOperations {
         logLevel.value = config.logLevel
         context.operations = self
         loop.writeCoalescingNanoseconds = UInt64(config.limits.writeCoalesceMicroseconds) * 1000
+        chat.onRoomMessagesPending = { [unowned loop, unowned chat] in
+            loop.atEndOfTurn { chat.deliverPendingRoomMessages() }
+        }
+        loop.beforeDirectOutput = { [unowned chat] in chat.deliverPendingRoomMessages() }
     }
 
     public var connectionCount: Int { sessions.count }
