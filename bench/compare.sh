@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Parley side by side with ngircd and InspIRCd (both from Debian), same machine, same run.
 # Each server is pinned to CPU 0 and the generator to CPU 1; every run gets a fresh server;
-# each figure is the median of RUNS runs. Flood limits are relaxed and per-IP limits raised in
-# every server (see docs/BENCHMARKS.md for exactly what, and what could not be).
+# servers take turns scenario by scenario; each figure is the median of RUNS runs. Flood
+# limits are relaxed and per-IP limits raised in every server (see docs/BENCHMARKS.md for
+# exactly what, and what could not be).
 #
 #   bench/compare.sh                  # the whole matrix, 3 runs each
 #   RUNS=1 SERVERS="parley ngircd" bench/compare.sh
@@ -127,14 +128,22 @@ run() {  # $1 = server, $2 = scenario label, rest = parley-bench arguments
 }
 
 : > "$OUT"
-for server in $SERVERS; do
-  for _ in $(seq "$RUNS"); do
-    b=$(batch "$server")
-    run "$server" fanout100 fanout --clients 100 --senders 10 --messages 100000 --in-flight 64 --connect-batch "$b"
-    run "$server" fanout1000 fanout --clients 1000 --senders 10 --messages 10000 --in-flight 64 --connect-batch "$b"
-    run "$server" rate100 fanout --clients 100 --senders 10 --messages 10000 --rate 1000 --connect-batch "$b"
-    run "$server" storm2000 storm --clients 2000 --seconds 30
-    run "$server" idle10000 idle --clients 10000 --hold 3 --connect-batch "$b"
+scenario() {  # $1 = server, $2 = scenario label
+  local b; b=$(batch "$1")
+  case $2 in
+    fanout100) run "$1" fanout100 fanout --clients 100 --senders 10 --messages 100000 --in-flight 64 --connect-batch "$b" ;;
+    fanout1000) run "$1" fanout1000 fanout --clients 1000 --senders 10 --messages 10000 --in-flight 64 --connect-batch "$b" ;;
+    rate100) run "$1" rate100 fanout --clients 100 --senders 10 --messages 10000 --rate 1000 --connect-batch "$b" ;;
+    storm2000) run "$1" storm2000 storm --clients 2000 --seconds 30 ;;
+    idle10000) run "$1" idle10000 idle --clients 10000 --hold 3 --connect-batch "$b" ;;
+  esac
+}
+
+# Servers take turns scenario by scenario, so whatever drifts on this machine during the run
+# (other tenants, the TIME_WAIT sockets earlier runs leave behind) falls on all of them alike.
+for _ in $(seq "$RUNS"); do
+  for label in fanout100 fanout1000 rate100 storm2000 idle10000; do
+    for server in $SERVERS; do scenario "$server" "$label"; done
   done
 done
 python3 bench/table.py "$OUT"

@@ -10,7 +10,9 @@ for line in open(sys.argv[1]):
     line = line.strip()
     if line.startswith("{"):
         record = json.loads(line)
-        if not record.get("failed"):
+        # compare.sh marks a run whose command failed with "failed": true; storm's own
+        # "failed" is a count of refused clients and keeps the run.
+        if record.get("failed") is not True:
             rows[record["label"]].append(record)
 
 FIGURES = [
