@@ -9,6 +9,8 @@ final class BenchClient {
     private var input: [UInt8] = []
     private var inputStart = 0
     private var output: [UInt8] = []
+    /// When the latest read returned: every line it delivered arrived by then.
+    private(set) var lastReadAt: UInt64 = 0
 
     init(port: Int, host: String, nick: String) throws {
         self.nick = nick
@@ -50,6 +52,7 @@ final class BenchClient {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count == 0 { return false }
             if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+            lastReadAt = monotonicNanoseconds()
             input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             input.withUnsafeBytes { bytes in
                 var start = inputStart

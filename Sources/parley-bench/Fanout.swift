@@ -51,26 +51,32 @@ struct FanoutScenario {
 
         func handle(_ index: Int, _ line: UnsafeRawBufferPointer) {
             guard let at = line.firstRange(of: marker) else { return }
-            var numbers: [UInt64] = [0, 0, 0]
+            // SENDER SEQ SENDTIME, parsed in place: this runs for every delivery.
+            var sender = 0, seq = 0, sentAt: UInt64 = 0
             var which = 0
             for byte in line[(at + marker.utf8CodeUnitCount)...] {
                 if byte == 0x20 {
                     which += 1
                     if which == 3 { break }
                 } else if byte >= 0x30 && byte <= 0x39 {
-                    numbers[which] = numbers[which] * 10 + UInt64(byte - 0x30)
+                    let digit = Int(byte - 0x30)
+                    switch which {
+                    case 0: sender = sender * 10 + digit
+                    case 1: seq = seq * 10 + digit
+                    default: sentAt = sentAt * 10 + UInt64(digit)
+                    }
                 } else { break }
             }
-            let sender = Int(numbers[0]), seq = Int32(numbers[1])
             guard sender < senders else { return }
             result.deliveries += 1
-            result.latency.record(monotonicNanoseconds() &- numbers[2])
+            result.latency.record(swarm.clients[index].lastReadAt &- sentAt)
+            let seq32 = Int32(truncatingIfNeeded: seq)
             let slot = index * senders + sender
-            if seq == nextSeq[slot] {
-                nextSeq[slot] = seq + 1
-            } else if seq > nextSeq[slot] {
+            if seq32 == nextSeq[slot] {
+                nextSeq[slot] = seq32 + 1
+            } else if seq32 > nextSeq[slot] {
                 result.reordered += 1
-                nextSeq[slot] = seq + 1
+                nextSeq[slot] = seq32 + 1
             } else {
                 result.duplicated += 1
             }
