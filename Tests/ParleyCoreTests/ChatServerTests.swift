@@ -18,9 +18,13 @@ final class RecordingClient: ChatClient {
 
     func disconnect(reason: String) {}
 
+    /// Calls to send: a run of held-back room messages arrives as one slice of many lines.
+    var sendCalls = 0
+
     func send(_ bytes: OutBytes, _ range: Range<Int>) {
-        let line = UnsafeRawBufferPointer(rebasing: bytes.storage[range.lowerBound..<(range.upperBound - 2)])
-        lines.append(String(decoding: line, as: UTF8.self))
+        sendCalls += 1
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes.storage[range]), as: UTF8.self)
+        lines += text.components(separatedBy: "\r\n").dropLast()
     }
 }
 
@@ -83,5 +87,102 @@ final class ChatServerTests: XCTestCase {
         XCTAssertThrowsError(try chat.changeNick(alice, to: "BOB")) { XCTAssertEqual($0 as? ChatError, .nickInUse("BOB")) }
         try chat.changeNick(alice, to: "ALICE")
         XCTAssertEqual(chat.user(nick: "alice")?.nick, "ALICE")
+    }
+
+    // MARK: Room messages held back until the end of the loop turn
+
+    private func holdingBack() -> () -> Int {
+        var scheduled = 0
+        chat.onRoomMessagesPending = { scheduled += 1 }
+        return { scheduled }
+    }
+
+    private func say(_ user: ChatUser, _ text: String, echo: Bool = false) throws {
+        var message = ChatMessage(sender: user, target: .room(chat.room(named: "#lobby")!), kind: .say, text: text)
+        message.echoToSender = echo
+        try chat.send(message)
+    }
+
+    func testHeldBackMessagesReachEachMemberInOrderAsOneSlice() throws {
+        let scheduled = holdingBack()
+        let (a, b, c) = (RecordingClient(key: 7), RecordingClient(key: 7), RecordingClient(key: 7))
+        let alice = try user("alice", a)
+        let bob = try user("bob", b)
+        _ = try user("carol", c)
+        for client in [a, b, c] { client.lines = []; client.sendCalls = 0; client.renderCalls = 0 }
+
+        try say(alice, "one")
+        try say(bob, "two")
+        try say(alice, "three")
+        XCTAssertEqual(scheduled(), 1, "one end-of-turn delivery is asked for, not one per message")
+        XCTAssertTrue(c.lines.isEmpty, "nothing is written before the end of the turn")
+
+        chat.deliverPendingRoomMessages()
+        XCTAssertEqual(c.lines, ["<alice> one", "<bob> two", "<alice> three"])
+        XCTAssertEqual(c.sendCalls, 1, "a member who sent none of the run gets one slice")
+        XCTAssertEqual(b.lines, ["<alice> one", "<alice> three"], "a sender skips its own message")
+        XCTAssertEqual(a.lines, ["<bob> two"])
+        XCTAssertEqual([a, b, c].map(\.renderCalls).reduce(0, +), 3, "each message rendered once for the shared key")
+        chat.deliverPendingRoomMessages()
+        XCTAssertEqual(c.lines.count, 3, "delivered once")
+    }
+
+    func testANickChangeFirstDeliversWhatWasSaidUnderTheOldNick() throws {
+        _ = holdingBack()
+        let (a, b) = (RecordingClient(), RecordingClient())
+        let alice = try user("alice", a)
+        _ = try user("bob", b)
+        b.lines = []
+        try say(alice, "before")
+        try chat.changeNick(alice, to: "alicia")
+        try say(alice, "after")
+        chat.deliverPendingRoomMessages()
+        XCTAssertEqual(b.lines.first, "<alice> before")
+        XCTAssertEqual(b.lines.last, "<alicia> after")
+        XCTAssertEqual(b.lines.count, 3, "\(b.lines)")
+    }
+
+    func testAPartFirstDeliversWhatThePartingMemberWasOwed() throws {
+        _ = holdingBack()
+        let (a, b) = (RecordingClient(), RecordingClient())
+        let alice = try user("alice", a)
+        let bob = try user("bob", b)
+        b.lines = []
+        try say(alice, "still here?")
+        try chat.part(bob, roomNamed: "#lobby", reason: nil)
+        try say(alice, "gone")
+        chat.deliverPendingRoomMessages()
+        XCTAssertEqual(b.lines.first, "<alice> still here?")
+        XCTAssertFalse(b.lines.contains("<alice> gone"))
+    }
+
+    func testAnEchoingSenderGetsItsMessageInLine() throws {
+        _ = holdingBack()
+        let (a, b) = (RecordingClient(), RecordingClient())
+        let alice = try user("alice", a)
+        let bob = try user("bob", b)
+        a.lines = []
+        a.sendCalls = 0
+        try say(bob, "first")
+        try say(alice, "mine", echo: true)
+        try say(bob, "third")
+        chat.deliverPendingRoomMessages()
+        XCTAssertEqual(a.lines, ["<bob> first", "<alice> mine", "<bob> third"])
+        XCTAssertEqual(a.sendCalls, 1)
+    }
+
+    func testARunLongerThanAnArenaArrivesWholeAndInOrder() throws {
+        _ = holdingBack()
+        let (a, b) = (RecordingClient(), RecordingClient())
+        let alice = try user("alice", a)
+        _ = try user("bob", b)
+        b.lines = []
+        b.sendCalls = 0
+        let texts = (0..<3000).map { "message number \($0) with some padding to fill the arena" }
+        for text in texts { try say(alice, text) }
+        chat.deliverPendingRoomMessages()
+        XCTAssertEqual(b.lines, texts.map { "<alice> \($0)" })
+        XCTAssertGreaterThan(b.sendCalls, 1, "3,000 lines of ~60 bytes span more than one 64 KiB arena")
+        XCTAssertLessThan(b.sendCalls, 10)
     }
 }

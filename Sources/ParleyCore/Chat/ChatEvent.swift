@@ -44,6 +44,9 @@ public struct ChatMessage {
     /// IRCv3 client-only tags (`+name`) sent with the message, relayed to clients that
     /// negotiated message-tags.
     public var clientTags: [(key: String, value: String)] = []
+    /// The sender gets its own room message back too, in line with everyone else's
+    /// (IRCv3 echo-message).
+    public var echoToSender = false
 
     public func annotation(_ key: String) -> String? {
         annotations.first { $0.key == key }?.value

@@ -14,6 +14,7 @@ public final class ChatServer {
     /// `deliverPendingRoomMessages()` runs at the end of the loop turn. Without it (tests of the
     /// core alone) room messages are delivered at once.
     public var onRoomMessagesPending: (() -> Void)?
+    private var spareRoomMessages: [ChatMessage] = []
     /// Recently departed users, newest last, for WHOWAS.
     public private(set) var whowas: [WhowasEntry] = []
     /// The most users at once since start (LUSERS).
@@ -364,6 +365,7 @@ public final class ChatServer {
 
     /// KILL: a server operator disconnects a user; the client's connection closes with the reason.
     public func kill(_ target: ChatUser, by user: ChatUser, reason: String) throws(ChatError) {
+        deliverPendingRoomMessages()
         guard user.isServerOperator else { throw .notServerOperator }
         let why = "Killed (\(user.nick) (\(reason)))"
         if let client = target.client {
@@ -389,12 +391,18 @@ public final class ChatServer {
         return bot
     }
 
-    /// A notice from the server to every connected user (shutdown, for example).
     /// Delivers the room messages held back this turn, in the order they were accepted.
+    /// Delivery only renders and queues bytes: nothing in it may send a direct reply or close
+    /// a connection synchronously, or a nested call would overtake the rest of this batch.
     public func deliverPendingRoomMessages() {
         guard !pendingRoomMessages.isEmpty else { return }
-        let messages = pendingRoomMessages
-        pendingRoomMessages.removeAll(keepingCapacity: true)
+        // Two buffers take turns, so holding messages back allocates nothing per turn.
+        var messages = spareRoomMessages
+        swap(&messages, &pendingRoomMessages)
+        defer {
+            messages.removeAll(keepingCapacity: true)
+            spareRoomMessages = messages
+        }
         var start = 0
         while start < messages.count {
             guard case .room(let room) = messages[start].target else { start += 1; continue }
@@ -411,6 +419,7 @@ public final class ChatServer {
         Delivery.deliver(.serverNotice(text), to: users)
     }
 
+    /// A notice from the server to every connected user.
     public func broadcastServerNotice(_ text: String) {
         deliverPendingRoomMessages()
         Delivery.deliver(.serverNotice(text), to: users.values)

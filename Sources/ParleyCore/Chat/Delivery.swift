@@ -63,7 +63,8 @@ enum RoomMessageDelivery {
         guard let first = run.first else { return }
         let firstEvent = ChatEvent.message(first)
         var renderings: [Rendering] = []
-        let senders = run.map(\.sender.id)
+        // Senders skip their own messages, unless they asked for an echo.
+        let senders = run.map { $0.echoToSender ? UInt64.max : $0.sender.id }
         for member in room.members {
             guard let client = member.client else { continue }
             // Every message of the run goes to the same room, so one key serves the run.

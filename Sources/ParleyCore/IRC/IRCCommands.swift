@@ -235,8 +235,11 @@ extension IRCSession {
             }
             var outgoing = ChatMessage(sender: user, target: destination, kind: kind, text: text)
             outgoing.clientTags = clientTags
+            let echo = caps.contains(.echoMessage)
+            // A room message's echo travels with the room's fan-out, in order with the rest.
+            if case .room = destination { outgoing.echoToSender = echo }
             do {
-                if let sent = try chat.send(outgoing), caps.contains(.echoMessage) {
+                if let sent = try chat.send(outgoing), echo, case .user = destination {
                     if let bytes = render(.message(sent)) { connection.send(bytes) }
                 }
             } catch {
