@@ -45,7 +45,8 @@ final class Timestamp: Plugin {
 
     /// Both texts change once a second (the tag's milliseconds aside), so they are built once a second.
     private var cachedSecond: Int64 = -1
-    private var cachedTagSeconds = ""
+    /// "YYYY-MM-DDTHH:MM:SS" as bytes: the tag is this, then ".mmmZ".
+    private var cachedTagSeconds: [UInt8] = []
     private var cachedPrefix = ""
 
     init(host: Host, config: PluginConfig) throws {
@@ -55,13 +56,28 @@ final class Timestamp: Plugin {
             let second = nanoseconds / 1_000_000_000
             if second != cachedSecond {
                 cachedSecond = second
-                cachedTagSeconds = rfc3339Seconds(second)
+                cachedTagSeconds = Array(rfc3339Seconds(second).utf8)
                 cachedPrefix = display(nanoseconds, settings)
             }
-            let millis = Int((nanoseconds / 1_000_000) % 1000)
-            try message.annotate("time", cachedTagSeconds + "." + String(repeating: "0", count: 3 - String(millis).count) + "\(millis)Z")
+            try message.annotate("time", timeTag(milliseconds: Int((nanoseconds / 1_000_000) % 1000)))
             try message.annotate("prefix", cachedPrefix)
             return .pass
+        }
+    }
+}
+
+extension Timestamp {
+    /// The cached seconds plus ".mmmZ", built in one allocation: this runs for every message.
+    func timeTag(milliseconds: Int) -> String {
+        String(unsafeUninitializedCapacity: cachedTagSeconds.count + 5) { buffer in
+            let count = cachedTagSeconds.count
+            _ = buffer.initialize(fromContentsOf: cachedTagSeconds)
+            buffer[count] = UInt8(ascii: ".")
+            buffer[count + 1] = UInt8(ascii: "0") + UInt8(milliseconds / 100)
+            buffer[count + 2] = UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10)
+            buffer[count + 3] = UInt8(ascii: "0") + UInt8(milliseconds % 10)
+            buffer[count + 4] = UInt8(ascii: "Z")
+            return count + 5
         }
     }
 }

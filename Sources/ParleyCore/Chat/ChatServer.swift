@@ -19,8 +19,11 @@ public final class ChatServer {
     public private(set) var whowas: [WhowasEntry] = []
     /// The most users at once since start (LUSERS).
     public private(set) var peakUserCount = 0
-    public weak var chain: MessageChain?
-    public weak var listener: ChatListener?
+    // Unowned, not weak: a weak reference gives the plugin host a side table, and every retain
+    // of it on the message path then takes the slow path. The server keeps the host for as
+    // long as the chat core lives.
+    public unowned var chain: MessageChain?
+    public unowned var listener: ChatListener?
 
     /// Advertised to IRC clients as CHANLIMIT and MAXLIST.
     public static let maxRoomsPerUser = 100

@@ -125,9 +125,10 @@ extension PluginHost: MessageChain {
     func scheduleBotMessages() {
         guard !pendingBotMessages.isEmpty, !botDrainScheduled else { return }
         botDrainScheduled = true
-        context.loop.atEndOfTurn { [weak self] in
-            self?.botDrainScheduled = false
-            self?.drainBotMessages()
+        // Unowned for the same reason as ChatServer.chain: the host outlives the loop turn.
+        context.loop.atEndOfTurn { [unowned self] in
+            botDrainScheduled = false
+            drainBotMessages()
         }
     }
 
