@@ -1,4 +1,4 @@
-import CParleySys
+import CBenchEpoll
 import Glibc
 
 /// Many clients on one epoll loop: the load generator's whole engine. epoll, unlike the

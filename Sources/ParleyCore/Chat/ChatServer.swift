@@ -421,10 +421,4 @@ public final class ChatServer {
         deliverPendingRoomMessages()
         Delivery.deliver(.serverNotice(text), to: users)
     }
-
-    /// A notice from the server to every connected user.
-    public func broadcastServerNotice(_ text: String) {
-        deliverPendingRoomMessages()
-        Delivery.deliver(.serverNotice(text), to: users.values)
-    }
 }

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "parley_sys.h"
+#include "bench_epoll.h"
 #include <errno.h>
 #include <sys/epoll.h>
 #include <time.h>
