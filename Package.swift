@@ -13,12 +13,22 @@ func plugin(_ name: String) -> Product {
     .library(name: name, type: .dynamic, targets: [name])
 }
 
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+/// A layer of the server. Exclusivity is still checked at compile time; the run-time checks
+/// cost ~7% of fan-out CPU (swift_beginAccess on every queue append), so release builds skip
+/// them. Cross-module optimization lets the hot path inline across the layers.
+func layer(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, swiftSettings: [
+        .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release)),
+    ])
+}
+
 let package = Package(
     name: "Parley",
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parley-bench", targets: ["parley-bench"]),
-        .library(name: "ParleyCore", targets: ["ParleyCore"]),
         .library(name: "ParleyPluginKit", targets: ["ParleyPluginKit"]),
         plugin("ProfanityFilter"),
         plugin("EchoBot"),
@@ -42,26 +52,36 @@ let package = Package(
         ),
         // parley-bench's event loop (epoll); kept apart so the server's shims stay the server's.
         .target(name: "CBenchEpoll"),
-        .target(
-            name: "ParleyCore",
-            dependencies: [
-                "CParleySys",
-                "CParleyPlugin",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
-            // Exclusivity is still checked at compile time; the run-time checks cost ~7% of
-            // fan-out CPU (swift_beginAccess on every queue append), so release builds skip them.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-        ),
+        // The server's layers, lowest first; each imports only layers above it in this list, so
+        // the compiler enforces the direction (see docs/ARCHITECTURE.md).
+        // Loop: file descriptors, readiness (poll or epoll), timers, signals, one wake-up.
+        layer("ParleyLoop", ["CParleySys"]),
+        // Shared output bytes and the message arena: what the core renders into, no sockets.
+        layer("ParleyBytes", []),
+        // Connections: non-blocking sockets, line framing, output queues, write coalescing.
+        layer("ParleyTransport", ["ParleyLoop", "ParleyBytes", "CParleySys"]),
+        // The chat core: users, rooms, modes, routing. No sockets, no wire formats.
+        layer("ParleyChat", ["ParleyBytes", "CParleySys"]),
+        // The config file: its schema, loading and validation.
+        layer("ParleyConfig", ["ParleyChat", "ParleyTransport", "ParleyBytes", "ParleyLoop", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // The plugin host: loading, the C host API, the chain, hooks, reload.
+        layer("ParleyPluginHost", ["ParleyChat", "ParleyConfig", "ParleyBytes", "ParleyLoop", "CParleyPlugin", "CParleySys", logging]),
+        // What every front-end is handed, and what it hands the server.
+        layer("ParleyFrontEnd", ["ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyLoop", logging]),
+        // The front-ends: each depends on the layers below, never on the other.
+        layer("ParleyPlain", ["ParleyFrontEnd", "ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyBytes", "ParleyLoop", logging]),
+        layer("ParleyIRC", ["ParleyFrontEnd", "ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyBytes", "ParleyLoop", logging]),
+        // The server wires the layers together from the config.
+        layer("ParleyServer", ["ParleyPlain", "ParleyIRC", "ParleyFrontEnd", "ParleyPluginHost", "ParleyConfig",
+                               "ParleyChat", "ParleyTransport", "ParleyBytes", "ParleyLoop", "CParleySys", logging]),
         // The Swift SDK for plugin authors: no unsafe pointers in plugin code.
         .target(name: "ParleyPluginKit", dependencies: ["CParleyPlugin"]),
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyCore",
+                "ParleyServer", "ParleyPluginHost", "ParleyConfig", "ParleyChat", "ParleyLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ]
         ),
 
@@ -81,7 +101,8 @@ let package = Package(
 
         .testTarget(
             name: "ParleyCoreTests",
-            dependencies: ["ParleyCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["ParleyServer", "ParleyPlain", "ParleyIRC", "ParleyFrontEnd", "ParleyPluginHost", "ParleyConfig",
+                           "ParleyChat", "ParleyTransport", "ParleyBytes", "ParleyLoop", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]
         ),
         // Depends on the executable only so that `swift test` builds it; the tests run it as a

@@ -1,4 +1,5 @@
 import CParleyPlugin
+import Glibc
 
 /// The per-image registry behind the C entry points. Plugins run on the loop thread only,
 /// so plain globals are safe here.
@@ -99,6 +100,3 @@ public func export<P: Plugin>(_ type: P.Type, _ hostMajor: UInt32, _ hostMinor: 
     return UnsafeRawPointer(info)
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

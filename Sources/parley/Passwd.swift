@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
-import ParleyCore
+import ParleyChat
+import ParleyLoop
 
 /// `parley passwd`: hashes an operator password for the config's [[operator]] password_hash.
 struct Passwd: ParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Glibc
-import ParleyCore
 
 /// `parley plugin ...`: tools for plugin authors.
 struct PluginTools: ParsableCommand {

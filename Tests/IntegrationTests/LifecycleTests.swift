@@ -118,7 +118,7 @@ final class LifecycleTests: XCTestCase {
     func testFlagsAreValidated() throws {
         let (badPlain, plainOutput) = try runParley(["--plain", "localhost", "--check-config"])
         XCTAssertNotEqual(badPlain, 0)
-        XCTAssertTrue(plainOutput.contains("--plain: 'localhost' is not HOST:PORT"), plainOutput)
+        XCTAssertTrue(plainOutput.contains("--plain") && plainOutput.contains("'localhost' is not HOST:PORT"), plainOutput)
         let (badPort, portOutput) = try runParley(["--irc", "127.0.0.1:99999", "--check-config"])
         XCTAssertNotEqual(badPort, 0)
         XCTAssertTrue(portOutput.contains("is not a port number"), portOutput)

@@ -1,5 +1,7 @@
 import XCTest
-@testable import ParleyCore
+@testable import ParleyBytes
+@testable import ParleyChat
+@testable import ParleyPlain
 
 /// A client that records what it is sent, to test routing without sockets.
 final class RecordingClient: ChatClient {
@@ -91,10 +93,10 @@ final class ChatServerTests: XCTestCase {
 
     // MARK: Room messages held back until the end of the loop turn
 
+    /// Holds room messages back as the server does; the count is 1 while some are pending.
     private func holdingBack() -> () -> Int {
-        var scheduled = 0
-        chat.onRoomMessagesPending = { scheduled += 1 }
-        return { scheduled }
+        chat.holdsRoomMessagesBack = true
+        return { [chat] in chat.hasPendingRoomMessages ? 1 : 0 }
     }
 
     private func say(_ user: ChatUser, _ text: String, echo: Bool = false) throws {
@@ -114,7 +116,7 @@ final class ChatServerTests: XCTestCase {
         try say(alice, "one")
         try say(bob, "two")
         try say(alice, "three")
-        XCTAssertEqual(scheduled(), 1, "one end-of-turn delivery is asked for, not one per message")
+        XCTAssertEqual(scheduled(), 1, "the messages wait for the before-sleep step")
         XCTAssertTrue(c.lines.isEmpty, "nothing is written before the end of the turn")
 
         chat.deliverPendingRoomMessages()

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import ParleyCore
+@testable import ParleyConfig
+@testable import ParleyTransport
 
 final class ConfigLoaderTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)

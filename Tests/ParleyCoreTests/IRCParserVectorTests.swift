@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 import Yams
-@testable import ParleyCore
+@testable import ParleyChat
+@testable import ParleyIRC
 
 /// The public ircdocs parser test vectors (CC0), as fixtures: every case must pass.
 final class IRCParserVectorTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import ParleyCore
+@testable import ParleyTransport
 
 final class LineFramerTests: XCTestCase {
     /// Feeds chunks and returns what came out, lines as strings and "<too long>" markers.

@@ -1,5 +1,6 @@
 import XCTest
-@testable import ParleyCore
+@testable import ParleyChat
+@testable import ParleyTransport
 
 final class NameRulesTests: XCTestCase {
     let rules = NameRules(nickLength: 12, roomLength: 10, topicLength: 20)

@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
-@testable import ParleyCore
+@testable import ParleyBytes
+@testable import ParleyTransport
 
 /// The output queue gathers shared chunks into one buffer per write: partial writes, chunks
 /// larger than the buffer and a chunk cut by a partial write must all come out byte for byte.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import ParleyCore
+@testable import ParleyLoop
 
 final class TimerQueueTests: XCTestCase {
     func testDueTimersRunAndCancelledOnesNever() {
@@ -12,7 +12,7 @@ final class TimerQueueTests: XCTestCase {
         timers.cancel(cancelled)
         timers.runDue()
         XCTAssertEqual(fired.sorted(), [1, 2])
-        XCTAssertGreaterThan(timers.millisecondsUntilNextDue(), 50_000)
+        XCTAssertGreaterThan(timers.nanosecondsUntilNextDue(), 50_000_000_000)
         XCTAssertEqual(timers.activeCount, 1)
     }
 }

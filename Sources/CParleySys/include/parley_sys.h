@@ -7,14 +7,6 @@
 /* accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC: the Glibc module does not export accept4. */
 int parley_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len);
 
-/* pipe2 with O_NONBLOCK|O_CLOEXEC on both ends. */
-int parley_pipe_nonblocking(int fds[2]);
-
-/* Route the given signals to a self-pipe: the handler writes the signal number as one byte
-   to write_fd, so the poll() loop handles signals like any other readable fd.
-   A Swift closure cannot be an async-signal-safe handler, hence C. Returns 0 or -1 (errno). */
-int parley_route_signals_to_pipe(int write_fd, const int *signals, int count);
-
 /* Ignore SIGPIPE so a write to a dead peer fails with EPIPE instead of killing the server. */
 void parley_ignore_sigpipe(void);
 
@@ -49,9 +41,29 @@ void parley_breadcrumb_set(const char *plugin, const char *hook);
 void parley_install_crash_reporter(void);
 #endif
 
-#ifndef PARLEY_SYS_PPOLL_H
-#define PARLEY_SYS_PPOLL_H
+#ifndef PARLEY_SYS_READINESS_H
+#define PARLEY_SYS_READINESS_H
 #include <poll.h>
+#include <stdint.h>
 /* poll() with a timeout in nanoseconds (ppoll); negative waits forever. */
 int parley_poll_nanoseconds(struct pollfd *fds, nfds_t count, long long timeout_ns);
+
+/* epoll, level-triggered, for the loop's epoll backend. `op` is 0 add, 1 modify, 2 delete.
+   Events in and out are bit 0 readable (out: also hang-up and error), bit 1 writable. Waits take nanoseconds (negative: forever) and report
+   at most 256 ready descriptors per call. */
+struct parley_ready { int fd; uint32_t events; };
+int parley_loop_epoll_create(void);
+int parley_loop_epoll_control(int epfd, int op, int fd, uint32_t events);
+int parley_loop_epoll_wait(int epfd, struct parley_ready *ready, int capacity, long long timeout_ns);
+
+/* The loop's one wake-up: an eventfd written by other threads (posted work) and by the signal
+   handler, which also records the signal in a pending set. A Swift closure cannot be an
+   async-signal-safe handler, hence C. */
+int parley_wakeup_create(void);
+void parley_wakeup_notify(int fd);
+void parley_wakeup_drain(int fd);
+/* Routes the signals to the wake-up created last. Returns 0 or -1 (errno). */
+int parley_route_signals_to_wakeup(const int *signals, int count);
+/* The signals received since the last call, as a bit set (bit n = signal n). */
+uint64_t parley_take_pending_signals(void);
 #endif

@@ -30,6 +30,10 @@ final class TestServer {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         var args = ["--plain", "127.0.0.1:0", "--irc", "127.0.0.1:0"]
         if let configPath { args += ["--config", configPath] }
+        // The suite runs once per readiness backend (scripts/test sets this for the second pass).
+        if let backend = ProcessInfo.processInfo.environment["PARLEY_TEST_EVENT_BACKEND"] {
+            args += ["--event-backend", backend]
+        }
         process.arguments = args + arguments
         let errors = Pipe()
         process.standardError = errors

@@ -1,0 +1,359 @@
+import ParleyBytes
+
+/// The chat state: users, nicknames, rooms and routing. No sockets, no wire formats.
+public final class ChatServer {
+    public var rules: NameRules
+    public private(set) var defaultRoomName: String
+    public private(set) var users: [UInt64: ChatUser] = [:]
+    private var usersByNick: [String: ChatUser] = [:]
+    private var roomsByName: [String: Room] = [:]
+    private var nextUserID: UInt64 = 1
+    /// Room messages are encoded into it one after another (see `OutBytes`).
+    private let messageArena = MessageArena()
+    /// Room messages accepted this loop turn and not yet written to the members' queues.
+    private var pendingRoomMessages: [ChatMessage] = []
+    /// Set by the server, whose before-sleep step calls `deliverPendingRoomMessages()` every
+    /// turn. Off (tests of the core alone), room messages are delivered at once.
+    public var holdsRoomMessagesBack = false
+    public var hasPendingRoomMessages: Bool { !pendingRoomMessages.isEmpty }
+    private var spareRoomMessages: [ChatMessage] = []
+    /// Recently departed users, newest last, for WHOWAS.
+    public private(set) var whowas: [WhowasEntry] = []
+    /// The most users at once since start (LUSERS).
+    public private(set) var peakUserCount = 0
+    // Unowned, not weak: a weak reference gives the plugin host a side table, and every retain
+    // of it on the message path then takes the slow path. The server keeps the host for as
+    // long as the chat core lives.
+    public unowned var chain: MessageChain?
+    public unowned var listener: ChatListener?
+
+    /// Advertised to IRC clients as CHANLIMIT and MAXLIST.
+    public static let maxRoomsPerUser = 100
+    public static let maxBansPerRoom = 100
+
+    public init(rules: NameRules, defaultRoomName: String) {
+        self.rules = rules
+        self.defaultRoomName = defaultRoomName
+        _ = persistentRoom(defaultRoomName)
+    }
+
+    public var userCount: Int { users.count }
+    public var roomCount: Int { roomsByName.count }
+    /// Kept up to date so LUSERS costs O(1) for every registration, not O(users).
+    public private(set) var invisibleCount = 0
+    public private(set) var serverOperatorCount = 0
+    public private(set) var botCount = 0
+    public var rooms: [Room] { roomsByName.values.sorted { $0.foldedName < $1.foldedName } }
+
+    public func user(nick: String) -> ChatUser? { usersByNick[Casemapping.fold(nick)] }
+    public func room(named name: String) -> Room? { roomsByName[Casemapping.fold(name)] }
+
+    /// The default room always exists, even when empty; a config reload may rename it.
+    public func setDefaultRoom(_ name: String) {
+        let previous = room(named: defaultRoomName)
+        defaultRoomName = name
+        _ = persistentRoom(name)
+        if let previous, previous.memberCount == 0, previous.foldedName != Casemapping.fold(name) {
+            roomsByName[previous.foldedName] = nil
+        }
+    }
+
+    private func persistentRoom(_ name: String) -> Room {
+        if let room = room(named: name) { return room }
+        let room = Room(name: name)
+        // Everyone lands in the default room, so anyone may set its topic.
+        room.modes.topicLocked = false
+        roomsByName[room.foldedName] = room
+        return room
+    }
+
+    // MARK: Nicknames
+
+    /// Why `nick` cannot be taken now (by `user`, when renaming), or nil.
+    public func nickError(_ nick: String, for user: ChatUser? = nil) -> ChatError? {
+        if let reason = rules.nickProblem(nick) { return .invalidNick(nick, reason: reason) }
+        if let holder = usersByNick[Casemapping.fold(nick)], holder !== user { return .nickInUse(nick) }
+        return nil
+    }
+
+    public func register(nick: String, username: String, host: String, realName: String,
+                         client: ChatClient) throws(ChatError) -> ChatUser {
+        if let error = nickError(nick) { throw error }
+        let user = ChatUser(id: nextUserID, nick: nick, username: username, host: host,
+                            realName: realName, client: client)
+        nextUserID += 1
+        users[user.id] = user
+        usersByNick[user.foldedNick] = user
+        peakUserCount = max(peakUserCount, users.count)
+        return user
+    }
+
+    public func changeNick(_ user: ChatUser, to nick: String) throws(ChatError) {
+        deliverPendingRoomMessages()
+        if let error = nickError(nick, for: user) { throw error }
+        guard nick != user.nick else { return }
+        let oldNick = user.nick
+        usersByNick[user.foldedNick] = nil
+        user.nick = nick
+        user.foldedNick = Casemapping.fold(nick)
+        usersByNick[user.foldedNick] = user
+        var audience = usersSharingRooms(with: user)
+        audience.append(user)
+        Delivery.deliver(.nickChanged(user, oldNick: oldNick), to: audience)
+        listener?.userChangedNick(user, oldNick: oldNick)
+    }
+
+    // MARK: Rooms
+
+    /// Joins a room, creating it when needed; whoever joins an empty room becomes its operator.
+    /// Bans, +i, +k and +l are enforced; an invite lets one past +i, +l and bans once.
+    @discardableResult
+    public func join(_ user: ChatUser, roomNamed name: String, key: String? = nil) throws(ChatError) -> Room {
+        deliverPendingRoomMessages()
+        if let reason = rules.roomProblem(name) { throw .invalidRoom(name, reason: reason) }
+        let room = roomsByName[Casemapping.fold(name)] ?? {
+            let created = Room(name: name)
+            roomsByName[created.foldedName] = created
+            return created
+        }()
+        guard !room.contains(user) else { return room }
+        if !user.isBot && user.rooms.count >= Self.maxRoomsPerUser { throw .tooManyRooms(room.name, limit: Self.maxRoomsPerUser) }
+        let invited = room.invited.contains(user.id)
+        if !invited {
+            if room.isBanned(user) { throw .bannedFromRoom(room.name) }
+            if room.modes.inviteOnly { throw .inviteOnlyRoom(room.name) }
+            if let limit = room.modes.limit, room.memberCount >= limit { throw .roomFull(room.name) }
+        }
+        if let required = room.modes.key, required != key { throw .badRoomKey(room.name) }
+        room.invited.remove(user.id)
+        // Whoever joins a room with no people in it (bots aside) becomes its operator.
+        let founding = !user.isBot && room.members.allSatisfy(\.isBot)
+        room.add(user)
+        if founding { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
+        user.rooms.append(room)
+        Delivery.deliver(.joined(user, room), to: room.members)
+        listener?.userJoined(user, room)
+        return room
+    }
+
+    public func part(_ user: ChatUser, roomNamed name: String, reason: String?) throws(ChatError) {
+        deliverPendingRoomMessages()
+        guard let room = room(named: name) else { throw .noSuchRoom(name) }
+        guard room.contains(user) else { throw .notInRoom(room.name) }
+        Delivery.deliver(.parted(user, room, reason: reason), to: room.members)
+        leave(user, room)
+        listener?.userParted(user, room, reason: reason)
+    }
+
+    /// Removes a user everywhere and tells everyone who shared a room with them, once each.
+    public func quit(_ user: ChatUser, reason: String) {
+        deliverPendingRoomMessages()
+        guard users[user.id] === user else { return }
+        whowas.append(WhowasEntry(nick: user.nick, username: user.username, host: user.host,
+                                  realName: user.realName, leftAt: wallClockSeconds()))
+        if whowas.count > 200 { whowas.removeFirst(whowas.count - 200) }
+        let audience = usersSharingRooms(with: user)
+        for room in user.rooms { leave(user, room) }
+        users[user.id] = nil
+        usersByNick[user.foldedNick] = nil
+        if user.isInvisible { invisibleCount -= 1 }
+        if user.isServerOperator { serverOperatorCount -= 1 }
+        if user.isBot { botCount -= 1 }
+        Delivery.deliver(.quit(user, reason: reason), to: audience)
+        user.client = nil
+        listener?.userQuit(user, reason: reason)
+    }
+
+    public func setTopic(_ room: Room, text: String, by user: ChatUser) throws(ChatError) {
+        deliverPendingRoomMessages()
+        guard room.contains(user) else { throw .notInRoom(room.name) }
+        if room.modes.topicLocked && !room.isOperator(user) { throw .notRoomOperator(room.name) }
+        guard text.utf8.count <= rules.topicLength else { throw .topicTooLong(limit: rules.topicLength) }
+        room.topic = text.isEmpty ? nil : Room.Topic(text: text, setBy: user.nick, setAt: wallClockSeconds())
+        Delivery.deliver(.topicChanged(room, by: user), to: room.members)
+    }
+
+    private func leave(_ user: ChatUser, _ room: Room) {
+        room.remove(user)
+        user.rooms.removeAll { $0 === room }
+        if room.memberCount == 0 && room.foldedName != Casemapping.fold(defaultRoomName) {
+            roomsByName[room.foldedName] = nil
+        }
+    }
+
+    /// Everyone who shares at least one room with `user`, each once, `user` excluded.
+    public func usersSharingRooms(with user: ChatUser) -> [ChatUser] {
+        var seen: Set<UInt64> = [user.id]
+        var result: [ChatUser] = []
+        for room in user.rooms {
+            for member in room.members where seen.insert(member.id).inserted {
+                result.append(member)
+            }
+        }
+        return result
+    }
+
+    // MARK: Messages
+
+    /// Routes a message through the plugin chain: room messages reach every other member,
+    /// private ones their target; then observers (bots) see what was delivered.
+    /// Room messages are written to the members' queues at the end of the loop turn, all of a
+    /// turn's messages to a room at once, so each member is visited once per turn rather than
+    /// once per message. Everything else that reaches a client or changes what a message would
+    /// look like or who gets it (nick changes, joins, parts, quits, kicks, direct replies) first
+    /// delivers what is pending, so every client still sees events in the order they happened.
+    @discardableResult
+    public func send(_ message: ChatMessage) throws(ChatError) -> ChatMessage? {
+        var message = message
+        if message.text.isEmpty { throw .emptyMessage }
+        switch message.target {
+        case .room(let room):
+            if let reason = whyCannotSend(message.sender, to: room) { throw .cannotSendToRoom(room.name, reason: reason) }
+        case .user(let recipient):
+            guard users[recipient.id] === recipient else { throw .noSuchNick(recipient.nick) }
+        }
+        if let chain {
+            switch chain.filter(&message) {
+            case .deliver: break
+            case .drop: return nil
+            case .reject(let reason): throw .rejected(reason)
+            }
+        }
+        switch message.target {
+        case .room(let room):
+            if holdsRoomMessagesBack {
+                pendingRoomMessages.append(message)
+            } else {
+                RoomMessageDelivery.deliver([message], in: room, arena: messageArena)
+            }
+        case .user(let recipient):
+            deliverPendingRoomMessages()
+            Delivery.deliver(.message(message), to: CollectionOfOne(recipient))
+        }
+        chain?.observe(message)
+        return message
+    }
+
+    /// Why `user` may not speak in `room` now, or nil when they may.
+    public func whyCannotSend(_ user: ChatUser, to room: Room) -> String? {
+        guard room.contains(user) else {
+            return room.modes.noExternal ? "you are not in the room, and it takes no messages from outside (+n)" : nil
+        }
+        let status = room.status(of: user)
+        if status.isOperator || status.hasVoice { return nil }
+        if room.modes.moderated { return "the room is moderated (+m): only voiced members speak" }
+        if room.isBanned(user) { return "you are banned" }
+        return nil
+    }
+
+    // MARK: Operators of rooms and of the server
+
+    public func kick(_ target: ChatUser, from room: Room, by user: ChatUser, reason: String) throws(ChatError) {
+        deliverPendingRoomMessages()
+        guard room.contains(user) else { throw .notInRoom(room.name) }
+        guard room.isOperator(user) else { throw .notRoomOperator(room.name) }
+        guard room.contains(target) else { throw .userNotInRoom(nick: target.nick, room: room.name) }
+        let reason = String(decoding: Array(reason.utf8).prefix(rules.topicLength), as: UTF8.self)
+        Delivery.deliver(.kicked(room, target: target, by: user, reason: reason), to: room.members)
+        leave(target, room)
+        listener?.userParted(target, room, reason: "Kicked by \(user.nick): \(reason)")
+    }
+
+    public func invite(_ target: ChatUser, to room: Room, by user: ChatUser) throws(ChatError) {
+        deliverPendingRoomMessages()
+        guard room.contains(user) else { throw .notInRoom(room.name) }
+        if room.modes.inviteOnly && !room.isOperator(user) { throw .notRoomOperator(room.name) }
+        guard !room.contains(target) else { throw .alreadyInRoom(nick: target.nick, room: room.name) }
+        room.invited.insert(target.id)
+        Delivery.deliver(.invited(room, target: target, by: user), to: CollectionOfOne(target))
+    }
+
+    /// Applies MODE changes by a room operator and announces what changed, as one line.
+    /// Returns the problems with individual changes (unknown nicks), which were skipped.
+    @discardableResult
+    public func changeModes(of room: Room, by user: ChatUser, _ changes: [RoomModeChange]) throws(ChatError) -> [ChatError] {
+        deliverPendingRoomMessages()
+        guard room.isOperator(user) || user.isServerOperator else { throw .notRoomOperator(room.name) }
+        let (letters, params, problems) = room.apply(changes, by: user, users: usersByNick)
+        if !letters.isEmpty {
+            Delivery.deliver(.roomModeChanged(room, by: user, modes: letters, params: params), to: room.members)
+        }
+        return problems
+    }
+
+    /// Sets or clears the away message; sharers with away-notify are told.
+    public func setAway(_ user: ChatUser, _ message: String?) {
+        deliverPendingRoomMessages()
+        guard user.away != message else { return }
+        user.away = message
+        Delivery.deliver(.awayChanged(user), to: usersSharingRooms(with: user))
+    }
+
+    public func setInvisible(_ user: ChatUser, _ invisible: Bool) {
+        guard user.isInvisible != invisible else { return }
+        user.isInvisible = invisible
+        invisibleCount += invisible ? 1 : -1
+    }
+
+    public func setServerOperator(_ user: ChatUser, _ isOperator: Bool) {
+        guard user.isServerOperator != isOperator else { return }
+        user.isServerOperator = isOperator
+        serverOperatorCount += isOperator ? 1 : -1
+    }
+
+    /// KILL: a server operator disconnects a user; the client's connection closes with the reason.
+    public func kill(_ target: ChatUser, by user: ChatUser, reason: String) throws(ChatError) {
+        deliverPendingRoomMessages()
+        guard user.isServerOperator else { throw .notServerOperator }
+        let why = "Killed (\(user.nick) (\(reason)))"
+        if let client = target.client {
+            client.disconnect(reason: why)
+        }
+        quit(target, reason: why)
+    }
+
+    /// WALLOPS: a message from an operator to every server operator.
+    public func wallops(_ text: String, from user: ChatUser) throws(ChatError) {
+        deliverPendingRoomMessages()
+        guard user.isServerOperator else { throw .notServerOperator }
+        Delivery.deliver(.wallops(from: user, text), to: users.values.filter(\.isServerOperator))
+    }
+
+    // MARK: Bots
+
+    /// A user with no connection, owned by a plugin; it leaves like anyone else.
+    public func registerBot(nick: String, client: ChatClient) throws(ChatError) -> ChatUser {
+        let bot = try register(nick: nick, username: "bot", host: "bots.parley", realName: "Plugin bot", client: client)
+        bot.isBot = true
+        botCount += 1
+        return bot
+    }
+
+    /// Delivers the room messages held back this turn, in the order they were accepted.
+    /// Delivery only renders and queues bytes: nothing in it may send a direct reply or close
+    /// a connection synchronously, or a nested call would overtake the rest of this batch.
+    public func deliverPendingRoomMessages() {
+        guard !pendingRoomMessages.isEmpty else { return }
+        // Two buffers take turns, so holding messages back allocates nothing per turn.
+        var messages = spareRoomMessages
+        swap(&messages, &pendingRoomMessages)
+        defer {
+            messages.removeAll(keepingCapacity: true)
+            spareRoomMessages = messages
+        }
+        var start = 0
+        while start < messages.count {
+            guard case .room(let room) = messages[start].target else { start += 1; continue }
+            var end = start + 1
+            while end < messages.count, case .room(let next) = messages[end].target, next === room { end += 1 }
+            RoomMessageDelivery.deliver(messages[start..<end], in: room, arena: messageArena)
+            start = end
+        }
+    }
+
+    /// A server notice to the given users (a plugin command's result, for example).
+    public func sendServerNotice<Users: Sequence<ChatUser>>(_ text: String, to users: Users) {
+        deliverPendingRoomMessages()
+        Delivery.deliver(.serverNotice(text), to: users)
+    }
+}

@@ -1,0 +1,129 @@
+import Logging
+import ParleyChat
+import ParleyLoop
+import ParleyTransport
+
+public enum ListenerProtocol: String, Sendable, CaseIterable {
+    case plain
+    case irc
+}
+
+/// The whole server configuration, with the embedded defaults used when no file is given.
+/// `parley.example.toml` documents every key; a test keeps the two in step.
+public struct Config: Equatable, Sendable {
+    public struct Server: Equatable, Sendable {
+        public var name = "parley.local"
+        public var description = "A Parley chat server"
+        public var network = "Parley"
+        /// The message of the day, shown to every client on connect; one entry per line.
+        public var motd: [String] = [
+            "Welcome to Parley.",
+            "Type /help for commands. You start in the default room.",
+        ]
+        public var defaultRoom = "#lobby"
+        /// IRC's PASS: a crypt(3) hash every IRC client must match, or nil for none.
+        public var passwordHash: String?
+        /// Where the loop's readiness comes from: poll (the default) or epoll, whose waits
+        /// cost nothing per idle connection. Needs a restart to change.
+        public var eventBackend: EventBackend = .poll
+    }
+
+    public struct Listener: Equatable, Sendable {
+        public var proto: ListenerProtocol
+        public var address: ListenAddress
+
+        public init(proto: ListenerProtocol, address: ListenAddress) {
+            self.proto = proto
+            self.address = address
+        }
+    }
+
+    public struct Limits: Equatable, Sendable {
+        public var maxClients = 10_000
+        public var maxClientsPerIP = 32
+        /// The longest line a plain client may send, in bytes, without its line ending.
+        public var maxLineBytes = 512
+        /// Output queued for one client before it is dropped as a slow consumer.
+        public var sendqBytes = 262_144
+        public var nickLength = 30
+        public var roomLength = 50
+        public var topicLength = 390
+        /// How long a new connection may take to choose a nickname.
+        public var registrationTimeoutSeconds = 60
+        /// IRC clients quiet this long are sent a PING...
+        public var pingIntervalSeconds = 120
+        /// ...and dropped when no reply comes this long after it.
+        public var pingTimeoutSeconds = 60
+        /// How long output may wait so that messages arriving close together share one write.
+        public var writeCoalesceMicroseconds = 0
+    }
+
+    /// One `key = value` of a plugin's section; arrays become one setting per element.
+    public struct PluginSetting: Equatable, Sendable {
+        public var key: String
+        public var value: String
+
+        public init(_ key: String, _ value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public struct Plugins: Equatable, Sendable {
+        /// Plugin names in chain order; `X` loads libX.so or X.so from the plugin folder.
+        public var chain = ["ProfanityFilter", "Timestamp", "EchoBot", "Dice"]
+        /// Plugins whose failure to load stops startup (others are skipped with a log line).
+        public var required: [String] = []
+        /// Load files or folders writable by group or others. Off: anyone who can write there
+        /// could run code inside the server.
+        public var allowInsecurePermissions = false
+        /// `[plugin.NAME]` sections, handed to each plugin as key/value pairs.
+        public var sections: [String: [PluginSetting]] = [
+            "ProfanityFilter": [
+                // Sorted by key, as the loader hands sections to plugins.
+                PluginSetting("action", "mask"),
+                PluginSetting("words", "darn"), PluginSetting("words", "heck"), PluginSetting("words", "frak"),
+            ],
+            "Timestamp": [PluginSetting("format", "[%H:%M:%S]"), PluginSetting("timezone", "UTC")],
+            "EchoBot": [PluginSetting("nick", "EchoBot"), PluginSetting("rooms", "#lobby")],
+        ]
+    }
+
+    /// A server operator: may /reload and see /plugins. The password is a crypt(3) hash
+    /// (yescrypt from `parley passwd`), never the password itself.
+    public struct Operator: Equatable, Sendable {
+        public var name: String
+        public var passwordHash: String
+    }
+
+    public var plugins = Plugins()
+    public var operators: [Operator] = []
+    public var server = Server()
+    public var listeners: [Listener] = [
+        Listener(proto: .plain, address: ListenAddress(host: "0.0.0.0", port: 4000)),
+        Listener(proto: .irc, address: ListenAddress(host: "0.0.0.0", port: 6667)),
+    ]
+    public var limits = Limits()
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    public static let embeddedDefault = Config()
+
+    /// Things that are valid but probably not meant: shown by --check-config and logged at start.
+    public var warnings: [String] {
+        plugins.sections.keys.sorted().filter { !plugins.chain.contains($0) }.map { name in
+            "[plugin.\(name)] is set but \(name) is not in plugins, so it is not loaded (a typo?)"
+        }
+    }
+
+    public var nameRules: NameRules {
+        NameRules(nickLength: limits.nickLength, roomLength: limits.roomLength, topicLength: limits.topicLength)
+    }
+
+    /// Replaces every listener of one protocol, as `--plain` and `--irc` do.
+    public mutating func overrideListeners(_ proto: ListenerProtocol, with address: ListenAddress) {
+        listeners.removeAll { $0.proto == proto }
+        listeners.append(Listener(proto: proto, address: address))
+    }
+}

@@ -1,0 +1,31 @@
+/// Names the settings that differ between two configs, for the reload log line.
+package enum ConfigDiff {
+    package static func changes(from old: Config, to new: Config) -> [String] {
+        var changed: [String] = []
+        func note<T: Equatable>(_ name: String, _ path: KeyPath<Config, T>) {
+            if old[keyPath: path] != new[keyPath: path] { changed.append(name) }
+        }
+        note("server.name", \.server.name)
+        note("server.description", \.server.description)
+        note("server.network", \.server.network)
+        note("server.motd", \.server.motd)
+        note("server.default_room", \.server.defaultRoom)
+        note("listen", \.listeners)
+        note("limits.max_clients", \.limits.maxClients)
+        note("limits.max_clients_per_ip", \.limits.maxClientsPerIP)
+        note("limits.max_line_bytes", \.limits.maxLineBytes)
+        note("limits.sendq_bytes", \.limits.sendqBytes)
+        note("limits.nick_length", \.limits.nickLength)
+        note("limits.room_length", \.limits.roomLength)
+        note("limits.topic_length", \.limits.topicLength)
+        note("limits.registration_timeout_seconds", \.limits.registrationTimeoutSeconds)
+        note("limits.ping_interval_seconds", \.limits.pingIntervalSeconds)
+        note("limits.ping_timeout_seconds", \.limits.pingTimeoutSeconds)
+        note("limits.write_coalesce_microseconds", \.limits.writeCoalesceMicroseconds)
+        note("server.password_hash", \.server.passwordHash)
+        note("log.level", \.logLevel)
+        note("plugins", \.plugins)
+        note("operator", \.operators)
+        return changed
+    }
+}

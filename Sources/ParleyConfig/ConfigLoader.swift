@@ -1,0 +1,212 @@
+import Glibc
+import Logging
+import ParleyBytes
+import ParleyLoop
+import ParleyTransport
+import TOMLKit
+
+/// Turns a TOML config file into a `Config`, reporting every problem with file, line and key.
+public enum ConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> Config {
+        guard let text = readTextFile(path) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: nil, key: nil,
+                                                       message: "cannot read file: \(SystemError("open"))")])
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: error.source.begin.line, key: nil,
+                                                       message: "syntax error: \(error.description)")])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: nil, key: nil, message: "\(error)")])
+        }
+        let context = ConfigParseContext(file: file, text: text)
+        let root = TOMLTableReader(table, path: "", context: context)
+        var config = Config()
+        readServer(root.table("server"), into: &config.server, configFile: file)
+        if let listeners = root.arrayOfTables("listen") {
+            config.listeners = listeners.compactMap(readListener)
+            checkDistinctAddresses(listeners, config.listeners)
+            if listeners.isEmpty { root.problem("listen", "at least one [[listen]] is needed") }
+        }
+        readLimits(root.table("limits"), into: &config.limits)
+        readPlugins(root, into: &config.plugins)
+        if let operators = root.arrayOfTables("operator") {
+            config.operators = operators.compactMap(readOperator)
+        }
+        if let log = root.table("log") {
+            if let level = log.choice("level", logLevels) { config.logLevel = level }
+            log.finish()
+        }
+        root.finish()
+        if let reason = config.nameRules.roomProblem(config.server.defaultRoom) {
+            context.report(key: "server.default_room", message: reason)
+        }
+        let motdBytes = config.server.motd.reduce(0) { $0 + $1.utf8.count + 6 }
+        if motdBytes * 2 > config.limits.sendqBytes {
+            context.report(key: "server.motd", message: "the MOTD (\(motdBytes) bytes as sent) must be under half of limits.sendq_bytes (\(config.limits.sendqBytes)), or every client would be dropped on connect")
+        }
+        guard context.problems.isEmpty else {
+            // Stable sort: file order first, problems without a line last.
+            let ordered = context.problems.enumerated().sorted { lhs, rhs in
+                (lhs.element.line ?? Int.max, lhs.offset) < (rhs.element.line ?? Int.max, rhs.offset)
+            }.map(\.element)
+            throw ConfigError(problems: ordered)
+        }
+        return config
+    }
+
+    static let logLevels: [String: Logger.Level] = Dictionary(
+        uniqueKeysWithValues: Logger.Level.allCases.map { ($0.rawValue, $0) })
+
+    private static func readServer(_ reader: TOMLTableReader?, into server: inout Config.Server, configFile: String) {
+        guard let reader else { return }
+        if let name = reader.string("name", check: serverNameProblem) { server.name = name }
+        if let description = reader.string("description") { server.description = description }
+        if let network = reader.string("network", check: serverNameProblem) { server.network = network }
+        let inline = reader.string("motd")
+        let file = reader.string("motd_file")
+        if inline != nil && file != nil {
+            reader.problem("motd_file", "give either motd or motd_file, not both")
+        } else if let inline {
+            server.motd = motdLines(inline)
+        } else if let file {
+            let path = file.hasPrefix("/") ? file : directory(of: configFile) + "/" + file
+            if let text = readTextFile(path) {
+                server.motd = motdLines(text)
+            } else {
+                reader.problem("motd_file", "cannot read '\(path)': \(SystemError("open"))")
+            }
+        }
+        if let room = reader.string("default_room") { server.defaultRoom = room }
+        if let backend = reader.choice("event_backend", Dictionary(uniqueKeysWithValues: EventBackend.allCases.map { ($0.rawValue, $0) })) {
+            server.eventBackend = backend
+        }
+        if let hash = reader.string("password_hash", check: { $0.hasPrefix("$") ? nil : "must be a crypt(3) hash from `parley passwd`" }) {
+            server.passwordHash = hash
+        }
+        reader.finish()
+    }
+
+    private static func serverNameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "must not be empty" }
+        if name.contains(where: { $0 == " " || $0.asciiValue.map { $0 < 0x20 } == true }) {
+            return "must not contain spaces or control characters"
+        }
+        return nil
+    }
+
+    private static func motdLines(_ text: String) -> [String] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            String($0.hasSuffix("\r") ? $0.dropLast() : $0)
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
+    }
+
+    private static func readListener(_ reader: TOMLTableReader) -> Config.Listener? {
+        let proto = reader.choice("protocol", Dictionary(uniqueKeysWithValues:
+            ListenerProtocol.allCases.map { ($0.rawValue, $0) }))
+        let host = reader.string("host") { $0.isEmpty ? "must not be empty" : nil }
+        let port = reader.int("port", in: 0...65535)
+        reader.finish()
+        if reader.table["protocol"] == nil { reader.problem("protocol", "missing (plain or irc)") }
+        if reader.table["port"] == nil { reader.problem("port", "missing") }
+        guard let proto, let port else { return nil }
+        return Config.Listener(proto: proto, address: ListenAddress(host: host ?? "0.0.0.0", port: port))
+    }
+
+    private static func checkDistinctAddresses(_ readers: [TOMLTableReader], _ listeners: [Config.Listener]) {
+        guard readers.count == listeners.count else { return }
+        for (index, listener) in listeners.enumerated() where listener.address.port != 0 {
+            if listeners[..<index].contains(where: { $0.address == listener.address }) {
+                readers[index].problem("port", "\(listener.address) is already used by an earlier [[listen]]")
+            }
+        }
+    }
+
+    private static func readLimits(_ reader: TOMLTableReader?, into limits: inout Config.Limits) {
+        guard let reader else { return }
+        if let value = reader.int("max_clients", in: 1...1_000_000) { limits.maxClients = value }
+        if let value = reader.int("max_clients_per_ip", in: 1...1_000_000) { limits.maxClientsPerIP = value }
+        if let value = reader.int("max_line_bytes", in: 64...65_536) { limits.maxLineBytes = value }
+        if let value = reader.int("sendq_bytes", in: 1024...1_073_741_824) { limits.sendqBytes = value }
+        if let value = reader.int("nick_length", in: 9...64) { limits.nickLength = value }
+        if let value = reader.int("room_length", in: 2...200) { limits.roomLength = value }
+        if let value = reader.int("topic_length", in: 1...4096) { limits.topicLength = value }
+        if let value = reader.int("registration_timeout_seconds", in: 1...3600) {
+            limits.registrationTimeoutSeconds = value
+        }
+        if let value = reader.int("ping_interval_seconds", in: 1...3600) { limits.pingIntervalSeconds = value }
+        if let value = reader.int("ping_timeout_seconds", in: 1...3600) { limits.pingTimeoutSeconds = value }
+        if let value = reader.int("write_coalesce_microseconds", in: 0...5000) { limits.writeCoalesceMicroseconds = value }
+        reader.finish()
+    }
+
+    private static func readPlugins(_ root: TOMLTableReader, into plugins: inout Config.Plugins) {
+        let nameCheck: (String) -> String? = { name in
+            name.isEmpty || name.contains("/") || name.hasPrefix(".") ? "'\(name)' is not a plugin name" : nil
+        }
+        if let chain = root.stringArray("plugins", check: nameCheck) {
+            plugins.chain = chain
+            var seen: Set<String> = []
+            for name in chain where !seen.insert(name).inserted {
+                root.problem("plugins", "\(name) is listed twice")
+            }
+        }
+        if let required = root.stringArray("required_plugins", check: nameCheck) {
+            plugins.required = required
+            for name in required where !plugins.chain.contains(name) {
+                root.problem("required_plugins", "\(name) is required but not in plugins")
+            }
+        }
+        if let allow = root.bool("insecure_plugin_permissions") { plugins.allowInsecurePermissions = allow }
+        if let sections = root.table("plugin") {
+            plugins.sections = [:]
+            for name in sections.table.keys {
+                guard let section = sections.table(name) else { continue }
+                plugins.sections[name] = section.pluginSettings()
+            }
+        } else {
+            // The built-in settings apply to the built-in plugins that are switched on.
+            plugins.sections = plugins.sections.filter { plugins.chain.contains($0.key) }
+        }
+    }
+
+    private static func readOperator(_ reader: TOMLTableReader) -> Config.Operator? {
+        let name = reader.string("name") { $0.isEmpty || $0.contains(" ") ? "must be one word" : nil }
+        let hash = reader.string("password_hash") { hash in
+            hash.hasPrefix("$") ? nil : "must be a crypt(3) hash such as `parley passwd` prints, never a plain password"
+        }
+        reader.finish()
+        if reader.table["name"] == nil { reader.problem("name", "missing") }
+        if reader.table["password_hash"] == nil { reader.problem("password_hash", "missing (make one with `parley passwd`)") }
+        guard let name, let hash else { return nil }
+        return Config.Operator(name: name, passwordHash: hash)
+    }
+
+    package static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+/// Reads a whole file as UTF-8 (invalid sequences repaired), or nil with errno set.
+public func readTextFile(_ path: String) -> String? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, file)
+        if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+        if count < chunk.count { break }
+    }
+    if ferror(file) != 0 { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,60 @@
+import Logging
+import ParleyChat
+import ParleyConfig
+import ParleyLoop
+import ParleyTransport
+
+/// The running server as a front-end's sessions see it: the loop, the chat core, the live
+/// config, the log and the few server operations a session may ask for.
+public protocol SessionServices: AnyObject {
+    var loop: EventLoop { get }
+    var chat: ChatServer { get }
+    var config: Config { get }
+    var logger: Logger { get }
+    /// Wall-clock start time (INFO, 003).
+    var startedAt: Double { get }
+    /// Connections open now, registered or not (LUSERS).
+    var connectionCount: Int { get }
+    /// Commands that plugins added; nil while no plugin host runs.
+    var pluginCommands: ChatCommands? { get }
+    /// The plugin chain with its timings, for operators.
+    func describePlugins() -> [String]
+    /// Reloads config and plugins outside every handler's stack, then reports what happened.
+    func scheduleReload(requestedBy: String, then report: @escaping ([String]) -> Void)
+}
+
+/// A protocol session bound to one connection, as the server manages it.
+public protocol ClientSession: ConnectionDelegate {
+    var connection: Connection { get }
+    /// The client's nickname once it has one (kept after it quits, for the log).
+    var nick: String? { get }
+    /// Sends a last notice (shutdown, for example) before the connection is closed.
+    func sendServerNotice(_ text: String)
+    func applyLimits(_ limits: Config.Limits)
+}
+
+/// One wire protocol: it makes a session for each connection on its listeners.
+public protocol FrontEnd: AnyObject {
+    /// Commands the front-end handles itself: no plugin may register these names.
+    var commandNames: [String] { get }
+    func makeSession(for connection: Connection) -> ClientSession
+    /// The one line a refused connection gets before it is closed (no session exists yet).
+    func refusalLine(reason: String, peer: PeerAddress) -> String
+    /// The config was reloaded: drop whatever was built from the old one.
+    func configReloaded()
+}
+
+extension SessionServices {
+    /// OPER for both front-ends: checks the name and password against `[[operator]]`, logs
+    /// the attempt, and on success makes `user` a server operator. Returns whether it did.
+    public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64) -> Bool {
+        guard let entry = config.operators.first(where: { $0.name == name }),
+              verifyPassword(password, hash: entry.passwordHash) else {
+            logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
+            return false
+        }
+        chat.setServerOperator(user, true)
+        logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
+        return true
+    }
+}

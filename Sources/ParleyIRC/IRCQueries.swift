@@ -1,0 +1,89 @@
+import ParleyChat
+
+/// Queries: WHO, WHOIS, WHOWAS, ISON, USERHOST, VERSION, TIME, INFO.
+extension IRCSession {
+    private func whoLine(_ member: ChatUser, room: Room?) {
+        var flags = member.away == nil ? "H" : "G"
+        if member.isServerOperator { flags += "*" }
+        if let room { flags += room.status(of: member).prefix(all: caps.contains(.multiPrefix)) }
+        numeric("352", room?.name ?? "*", member.username, member.host, serverName, member.nick, flags, "0 \(member.realName)")
+    }
+
+    func who(_ params: [String], _ user: ChatUser) {
+        let mask = params.first ?? "*"
+        if mask.hasPrefix("#") {
+            if let room = chat.room(named: mask), room.isVisible(to: user) {
+                for member in room.members(visibleTo: user) {
+                    whoLine(member, room: room)
+                }
+            }
+        } else {
+            let pattern = mask == "0" ? "*" : mask
+            let operatorsOnly = params.count > 1 && params[1].contains("o")
+            for other in chat.users.values.sorted(by: { $0.foldedNick < $1.foldedNick })
+            where other.isVisible(to: user) && (!operatorsOnly || other.isServerOperator)
+                && (Mask.matches(pattern, other.nick) || Mask.matches(pattern, other.hostmask) || Mask.matches(pattern, other.host)) {
+                whoLine(other, room: other.rooms.first { $0.isVisible(to: user) })
+            }
+        }
+        numeric("315", mask, "End of /WHO list.")
+    }
+
+    func whois(_ params: [String], _ user: ChatUser) {
+        guard let nick = params.last, !nick.isEmpty else { return numeric("431", "No nickname given") }
+        guard let other = chat.user(nick: nick) else {
+            numeric("401", nick, "No such nick/channel")
+            return numeric("318", nick, "End of /WHOIS list.")
+        }
+        numeric("311", other.nick, other.username, other.host, "*", other.realName)
+        let rooms = other.rooms.filter { $0.isVisible(to: user) }.map { $0.status(of: other).prefix(all: caps.contains(.multiPrefix)) + $0.name }
+        if !rooms.isEmpty { numeric("319", other.nick, rooms.joined(separator: " ")) }
+        numeric("312", other.nick, serverName, services.config.server.description)
+        if let away = other.away { numeric("301", other.nick, away) }
+        if other.isServerOperator { numeric("313", other.nick, "is an IRC operator") }
+        if other.isBot { numeric("335", other.nick, "is a bot (a Parley plugin's)") }
+        numeric("317", other.nick, String(Int(wallClockSeconds() - other.lastActive)), String(Int(other.connectedAt)), "seconds idle, signon time")
+        numeric("318", other.nick, "End of /WHOIS list.")
+    }
+
+    func whowas(_ params: [String]) {
+        guard let nick = params.first else { return numeric("431", "No nickname given") }
+        let folded = Casemapping.fold(nick)
+        let entries = chat.whowas.reversed().filter { Casemapping.fold($0.nick) == folded }.prefix(10)
+        if entries.isEmpty { numeric("406", nick, "There was no such nickname") }
+        for entry in entries {
+            numeric("314", entry.nick, entry.username, entry.host, "*", entry.realName)
+            numeric("312", entry.nick, serverName, IRCTime.format(entry.leftAt))
+        }
+        numeric("369", nick, "End of WHOWAS")
+    }
+
+    func ison(_ params: [String]) {
+        let present = params.flatMap { $0.split(separator: " ") }.compactMap { chat.user(nick: String($0))?.nick }
+        numeric("303", present.joined(separator: " "))
+    }
+
+    func userhost(_ params: [String]) {
+        let replies = params.prefix(5).compactMap { chat.user(nick: $0) }.map { other in
+            "\(other.nick)\(other.isServerOperator ? "*" : "")=\(other.away == nil ? "+" : "-")\(other.username)@\(other.host)"
+        }
+        numeric("302", replies.joined(separator: " "))
+    }
+
+    func info() {
+        for line in ["Parley \(parleyVersion): a chat server in Swift.", "Plain text and IRC on one poll() loop, extended by .so plugins.",
+                     "Started \(IRCTime.format(services.startedAt))."] {
+            numeric("371", line)
+        }
+        numeric("374", "End of INFO list")
+    }
+
+    func version() {
+        numeric("351", parleyVersion + ".", serverName, "Parley: plain text and IRC on one event loop, with plugins")
+        sendISupport()
+    }
+
+    func time() {
+        numeric("391", serverName, IRCTime.format(wallClockSeconds()))
+    }
+}

@@ -1,0 +1,90 @@
+import ParleyChat
+
+/// Registration: PASS, NICK, USER and CAP in any order, then the welcome; PING and QUIT.
+extension IRCSession {
+    func pass(_ params: [String]) {
+        // PASS belongs before NICK and USER.
+        guard user == nil, pendingNick == nil && username == nil else { return numeric("462", "You may not reregister") }
+        if let hash = services.config.server.passwordHash {
+            passwordAccepted = verifyPassword(params[0], hash: hash)
+        }
+    }
+
+    func nick(_ params: [String]) {
+        guard let nick = params.first, !nick.isEmpty else { return numeric("431", "No nickname given") }
+        if let user {
+            do {
+                try chat.changeNick(user, to: nick)
+            } catch {
+                reportNickError(error, nick: nick)
+            }
+            return
+        }
+        if let error = chat.nickError(nick) { return reportNickError(error, nick: nick) }
+        pendingNick = nick
+        tryCompleteRegistration()
+    }
+
+    func userCommand(_ params: [String]) {
+        guard user == nil, username == nil else { return numeric("462", "You may not reregister") }
+        username = "~" + String(params[0].filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+            .prefix(9)).ifEmpty("user")
+        realName = params[3]
+        tryCompleteRegistration()
+    }
+
+    func pong(_ params: [String]) {
+        guard let token = params.first else { return numeric("409", "No origin specified") }
+        send(IRCMessage(source: serverName, command: "PONG", params: [serverName, token]))
+    }
+
+    func quit(_ params: [String]) {
+        let reason = params.first.map { "Quit: \($0)" } ?? "Quit"
+        if let user { chat.quit(user, reason: reason) }
+        closeLink(reason)
+    }
+
+    // MARK: CAP
+
+    func capability(_ params: [String]) {
+        guard let sub = params.first?.uppercased() else { return numeric("461", "CAP", "Not enough parameters") }
+        let nick = user?.nick ?? "*"
+        switch sub {
+        case "LS":
+            if user == nil { negotiatingCaps = true }
+            if let version = params.dropFirst().first, Int(version) ?? 0 >= 302 { caps.insert(.capNotify) }
+            send(IRCMessage(source: serverName, command: "CAP", params: [nick, "LS", IRCCapability.advertised], forceTrailing: true))
+        case "LIST":
+            send(IRCMessage(source: serverName, command: "CAP", params: [nick, "LIST", caps.map(\.rawValue).sorted().joined(separator: " ")], forceTrailing: true))
+        case "REQ":
+            if user == nil { negotiatingCaps = true }
+            let requested = (params.dropFirst().first ?? "").split(separator: " ")
+            var changes: [(IRCCapability, Bool)] = []
+            for item in requested {
+                let removing = item.hasPrefix("-")
+                guard let cap = IRCCapability(rawValue: String(removing ? item.dropFirst() : item)) else {
+                    changes = []
+                    break
+                }
+                changes.append((cap, !removing))
+            }
+            guard !changes.isEmpty, changes.count == requested.count else {
+                return send(IRCMessage(source: serverName, command: "CAP", params: [nick, "NAK", params.dropFirst().first ?? ""], forceTrailing: true))
+            }
+            for (cap, enable) in changes {
+                if enable { caps.insert(cap) } else { caps.remove(cap) }
+            }
+            send(IRCMessage(source: serverName, command: "CAP", params: [nick, "ACK", params.dropFirst().first ?? ""], forceTrailing: true))
+        case "END":
+            guard user == nil else { return }
+            negotiatingCaps = false
+            tryCompleteRegistration()
+        default:
+            numeric("410", sub, "Invalid CAP command")
+        }
+    }
+}
+
+extension String {
+    func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
+}

@@ -1,0 +1,236 @@
+import Logging
+import ParleyBytes
+import ParleyChat
+import ParleyConfig
+import ParleyFrontEnd
+import ParleyLoop
+import ParleyTransport
+
+/// One plain-text client: asks for a nickname, then turns lines into chat intents.
+final class PlainSession: ClientSession, ChatClient {
+    let connection: Connection
+    unowned let services: SessionServices
+    private(set) var user: ChatUser?
+    /// The room plain text goes to: the one joined last, unless parted. It decides how room
+    /// messages look to this client, so held-back ones are delivered before it changes.
+    var focus: Room? {
+        willSet { services.chat.deliverPendingRoomMessages() }
+    }
+    private var registrationTimer: TimerID?
+
+    init(connection: Connection, services: SessionServices) {
+        self.connection = connection
+        self.services = services
+        connection.delegate = self
+        greet()
+        let timeout = UInt64(services.config.limits.registrationTimeoutSeconds) * 1000
+        // unowned, not weak: a weak reference would give every session a side table and slow
+        // down every retain on the fan-out path. The timer is cancelled before the session goes.
+        registrationTimer = services.loop.timers.schedule(afterMilliseconds: timeout) { [unowned self] in
+            registrationTimedOut()
+        }
+    }
+
+    var chat: ChatServer { services.chat }
+    var nick: String? { user?.nick }
+    var logger: Logger { services.logger }
+
+    private func greet() {
+        let server = services.config.server
+        say("-!- Welcome to \(server.name): \(server.description)")
+        for line in server.motd { say("-!- \(line)") }
+        say("-!- Choose a nickname:")
+    }
+
+    func say(_ line: String) { connection.send(line: line) }
+
+    func error(_ text: String) { say("error: \(text)") }
+
+    func sendServerNotice(_ text: String) { say("-!- \(text)") }
+
+    func applyLimits(_ limits: Config.Limits) {
+        connection.maxLineBytes = limits.maxLineBytes
+        connection.sendqLimit = limits.sendqBytes
+    }
+
+    // MARK: ConnectionDelegate
+
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        let (text, repaired) = PlainText.decode(bytes)
+        if repaired {
+            logger.debug("repaired input", metadata: ["client": "\(connection.id)",
+                                                      "reason": "invalid UTF-8 or control characters"])
+        }
+        if let user {
+            handleLine(text, from: user)
+        } else if text.hasPrefix("/quit") {
+            quit(reason: "Quit")
+        } else if text.hasPrefix("/") {
+            error("choose a nickname first (or /quit)")
+        } else {
+            chooseNick(text.trimmingCharacters(in: " \t"))
+        }
+    }
+
+    func connectionLineTooLong(_ connection: Connection) {
+        logger.info("refused input", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
+                                               "reason": "line longer than \(connection.maxLineBytes) bytes"])
+        error("line too long (the limit is \(connection.maxLineBytes) bytes); it was discarded")
+    }
+
+    func connectionClosed(_ connection: Connection, reason: String) {
+        if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
+        if let user { chat.quit(user, reason: reason) }
+    }
+
+    // MARK: Registration
+
+    private func chooseNick(_ nick: String) {
+        if nick.isEmpty {
+            say("-!- Choose a nickname:")
+            return
+        }
+        do {
+            let user = try chat.register(nick: nick, username: "plain", host: connection.peer.host,
+                                         realName: nick, client: self)
+            self.user = user
+            if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
+            registrationTimer = nil
+            logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "plain"])
+            say("-!- You are now known as \(user.nick). Type /help for commands.")
+            join(services.config.server.defaultRoom, as: user)
+        } catch {
+            logger.info("refused nickname", metadata: ["client": "\(connection.id)", "nick": "\(nick)",
+                                                      "reason": "\(describe(error))"])
+            self.error("\(describe(error)); choose another nickname:")
+        }
+    }
+
+    /// A clean /quit: the others are told now, the goodbye is flushed, then the socket closes.
+    func quit(reason: String) {
+        if let user { chat.quit(user, reason: reason) }
+        say("-!- Goodbye")
+        connection.closeAfterFlush(reason: reason)
+    }
+
+    private func registrationTimedOut() {
+        registrationTimer = nil
+        guard user == nil, connection.state == .open else { return }
+        say("-!- Timed out waiting for a nickname")
+        connection.closeAfterFlush(reason: "Registration timed out")
+    }
+
+    // MARK: Lines
+
+    private func handleLine(_ text: String, from user: ChatUser) {
+        if text.hasPrefix("/") && !text.hasPrefix("//") {
+            runCommand(text, as: user)
+        } else if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            return
+        } else {
+            sayInFocus(text.hasPrefix("//") ? String(text.dropFirst()) : text, kind: .say, as: user)
+        }
+    }
+
+    func sayInFocus(_ text: String, kind: MessageKind, as user: ChatUser) {
+        // Kicks and parts from elsewhere (IRC KICK, JOIN 0) can take the focus room away.
+        if let current = focus, !user.isIn(current) {
+            focus = user.rooms.last
+            say("-!- You are no longer in \(current.name)" + (focus.map { "; now talking in \($0.name)" } ?? ""))
+            return
+        }
+        guard let room = focus else {
+            error("you are not in a room; /join #room first")
+            return
+        }
+        send(ChatMessage(sender: user, target: .room(room), kind: kind, text: text))
+    }
+
+    /// Sends through the chain; returns what was delivered (nil when refused or dropped).
+    @discardableResult
+    func send(_ message: ChatMessage) -> ChatMessage? {
+        do {
+            return try chat.send(message)
+        } catch {
+            self.error(describe(error))
+            return nil
+        }
+    }
+
+    func join(_ name: String, key: String? = nil, as user: ChatUser) {
+        do {
+            let room = try chat.join(user, roomNamed: name, key: key)
+            focus = room
+            describeRoom(room)
+        } catch {
+            self.error(describe(error))
+        }
+    }
+
+    func canSee(_ room: Room) -> Bool {
+        user.map(room.isVisible) ?? false
+    }
+
+    func describeRoom(_ room: Room) {
+        if let topic = room.topic {
+            say("-!- Topic for \(room.name): \(PlainText.sanitize(topic.text)) (set by \(topic.setBy), \(PlainText.formatTime(topic.setAt)))")
+        }
+        let shown = user.map(room.members(visibleTo:)) ?? []
+        say("-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
+            + shown.map { room.status(of: $0).prefix(all: false) + $0.nick }.joined(separator: " "))
+    }
+
+    func describe(_ error: ChatError) -> String {
+        switch error {
+        case .invalidNick(let nick, let reason): return "'\(nick)' is not a valid nickname: \(reason)"
+        case .nickInUse(let nick): return "the nickname \(nick) is taken"
+        case .noSuchNick(let nick): return "no user is called \(nick)"
+        case .invalidRoom(let name, let reason): return "'\(name)' is not a valid room name: \(reason)"
+        case .noSuchRoom(let name): return "there is no room \(name)"
+        case .notInRoom(let name): return "you are not in \(name)"
+        case .topicTooLong(let limit): return "a topic is at most \(limit) bytes"
+        case .emptyMessage: return "nothing to send"
+        case .rejected(let reason): return "message not sent: \(reason)"
+        case .bannedFromRoom(let room): return "you are banned from \(room)"
+        case .inviteOnlyRoom(let room): return "\(room) is invite only"
+        case .badRoomKey(let room): return "\(room) needs the right key: /join \(room) key"
+        case .roomFull(let room): return "\(room) is full"
+        case .cannotSendToRoom(let room, let reason): return "cannot send to \(room): \(reason)"
+        case .notRoomOperator(let room): return "you are not an operator of \(room)"
+        case .userNotInRoom(let nick, let room): return "\(nick) is not in \(room)"
+        case .alreadyInRoom(let nick, let room): return "\(nick) is already in \(room)"
+        case .notServerOperator: return "only server operators may do that"
+        case .tooManyRooms(_, let limit): return "you are in \(limit) rooms already, the most allowed"
+        case .banListFull(let room, let limit): return "the ban list of \(room) is full (\(limit))"
+        }
+    }
+
+    func describe(_ error: any Error) -> String {
+        (error as? ChatError).map(describe) ?? "\(error)"
+    }
+
+    // MARK: ChatClient
+
+    private static let keyInFocus = 0x0100
+    private static let keyElsewhere = 0x0101
+
+    func renderKey(for event: ChatEvent) -> Int {
+        if case .message(let message) = event, case .room(let room) = message.target, room !== focus {
+            return Self.keyElsewhere
+        }
+        return Self.keyInFocus
+    }
+
+    func render(_ event: ChatEvent) -> OutBytes? {
+        PlainRenderer.render(event, inFocus: renderKey(for: event) == Self.keyInFocus).map { OutBytes(line: $0) }
+    }
+
+    func disconnect(reason: String) {
+        say("-!- \(reason)")
+        connection.closeAfterFlush(reason: reason)
+    }
+
+    func send(_ bytes: OutBytes, _ range: Range<Int>) {
+        connection.send(bytes, range)
+    }
+}

@@ -1,0 +1,220 @@
+import CParleyPlugin
+import CParleySys
+import Glibc
+import Logging
+import ParleyBytes
+import ParleyChat
+import ParleyLoop
+
+/// The C function table handed to every plugin. Each entry finds the plugin from its
+/// handle, refuses calls from other threads or from retired generations, and forwards.
+enum HostAPITable {
+    nonisolated(unsafe) static let pointer: UnsafePointer<parley_host_api> = {
+        let table = UnsafeMutablePointer<parley_host_api>.allocate(capacity: 1)
+        table.initialize(to: parley_host_api(
+            size: MemoryLayout<parley_host_api>.size,
+            abi_major: UInt32(PARLEY_ABI_MAJOR),
+            abi_minor: UInt32(PARLEY_ABI_MINOR),
+            set_error: { handle, message in
+                checked(handle, anyStage: true, failure: ()) { plugin in
+                    plugin.lastError = message.copyText(limit: 4096) ?? "(the plugin's error message was not valid UTF-8)"
+                }
+            },
+            log: { handle, level, message in
+                checked(handle, anyStage: true, failure: ()) { plugin in
+                    let text = message.copyText(limit: 4096) ?? "(invalid UTF-8 from the plugin)"
+                    let names = ["debug", "info", "warning", "error"]
+                    plugin.host.log(plugin, names[Int(max(0, min(3, level)))], text)
+                }
+            },
+            hook_message: { handle, phase, hook, userdata in
+                checked(handle) { plugin in
+                    guard let hook else { return Int32(PARLEY_ERR_STATE) }
+                    guard phase.rawValue <= PARLEY_PHASE_OBSERVE.rawValue else { return Int32(PARLEY_ERR_INVALID) }
+                    plugin.host.messageHooks[Int(phase.rawValue)].append(.init(owner: plugin, function: hook, userdata: userdata))
+                    plugin.host.rebuildHookOrder()
+                    return Int32(PARLEY_OK)
+                }
+            },
+            hook_event: { handle, kind, hook, userdata in
+                checked(handle) { plugin in
+                    guard let hook else { return Int32(PARLEY_ERR_STATE) }
+                    guard kind.rawValue <= PARLEY_EVENT_NICK.rawValue else { return Int32(PARLEY_ERR_INVALID) }
+                    plugin.host.eventHooks[kind.rawValue, default: []].append(.init(owner: plugin, function: hook, userdata: userdata))
+                    plugin.host.rebuildHookOrder()
+                    return Int32(PARLEY_OK)
+                }
+            },
+            register_command: { handle, name, usage, help, function, userdata in
+                checked(handle) { plugin in
+                    guard let function else { return Int32(PARLEY_ERR_STATE) }
+                    guard let name = name.copyText(limit: 32), let usage = usage.copyText(limit: 200),
+                          let help = help.copyText(limit: 400) else { return Int32(PARLEY_ERR_INVALID) }
+                    return plugin.host.register(PluginCommand(name: name, usage: usage, help: help, owner: plugin,
+                                                              kind: .freeform(function, userdata)))
+                }
+            },
+            register_typed_command: { handle, command in
+                checked(handle) { plugin in
+                    guard let command else { return Int32(PARLEY_ERR_STATE) }
+                    return plugin.host.registerTyped(command.pointee, owner: plugin)
+                }
+            },
+            message_set_text: { handle, message, text in
+                checked(handle) { plugin in
+                    guard let call = plugin.host.currentMessage, call.owner === plugin, call.pointer == UnsafeRawPointer(message),
+                          call.phase == PARLEY_PHASE_TRANSFORM.rawValue else {
+                        plugin.host.log(plugin, "warning", "message_set_text refused: only inside a TRANSFORM hook, on its message")
+                        return Int32(PARLEY_ERR_STATE)
+                    }
+                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else {
+                        plugin.host.log(plugin, "warning", "message_set_text refused: the text is not valid UTF-8, contains a line break or NUL, or is over \(plugin.host.maxTextBytes) bytes; the message keeps its text")
+                        return Int32(PARLEY_ERR_INVALID)
+                    }
+                    call.newText = copied
+                    return Int32(PARLEY_OK)
+                }
+            },
+            message_reject: { handle, message, reason in
+                checked(handle) { plugin in
+                    guard let call = plugin.host.currentMessage, call.owner === plugin, call.pointer == UnsafeRawPointer(message),
+                          call.phase <= PARLEY_PHASE_TRANSFORM.rawValue else { return Int32(PARLEY_ERR_STATE) }
+                    guard let copied = reason.copyText(limit: 400) else { return Int32(PARLEY_ERR_INVALID) }
+                    call.rejectReason = copied
+                    return Int32(PARLEY_OK)
+                }
+            },
+            message_annotate: { handle, message, key, value in
+                checked(handle) { plugin in
+                    guard let call = plugin.host.currentMessage, call.owner === plugin, call.pointer == UnsafeRawPointer(message),
+                          call.phase == PARLEY_PHASE_ANNOTATE.rawValue || call.phase == PARLEY_PHASE_TRANSFORM.rawValue else {
+                        return Int32(PARLEY_ERR_STATE)
+                    }
+                    guard let key = key.copyText(limit: 64), !key.isEmpty, let value = value.copyText(limit: 400) else {
+                        return Int32(PARLEY_ERR_INVALID)
+                    }
+                    call.annotations.removeAll { $0.key == key }
+                    call.annotations.append((key, value))
+                    return Int32(PARLEY_OK)
+                }
+            },
+            event_reject: { handle, event, reason in
+                checked(handle) { plugin in
+                    guard let call = plugin.host.currentEvent, call.owner === plugin, call.pointer == UnsafeRawPointer(event) else {
+                        return Int32(PARLEY_ERR_STATE)
+                    }
+                    guard let copied = reason.copyText(limit: 400) else { return Int32(PARLEY_ERR_INVALID) }
+                    call.rejectReason = copied
+                    return Int32(PARLEY_OK)
+                }
+            },
+            reply: { handle, callPointer, text in
+                checked(handle) { plugin in
+                    guard let call = plugin.host.currentCommand, call.owner === plugin,
+                          call.pointer == UnsafeRawPointer(callPointer) else { return Int32(PARLEY_ERR_STATE) }
+                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else { return Int32(PARLEY_ERR_INVALID) }
+                    plugin.host.notify(call.caller, copied)
+                    return Int32(PARLEY_OK)
+                }
+            },
+            notice: { handle, userID, text in
+                checked(handle) { plugin in
+                    guard let user = plugin.host.chat.users[userID] else { return Int32(PARLEY_ERR_NOT_FOUND) }
+                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else { return Int32(PARLEY_ERR_INVALID) }
+                    plugin.host.notify(user, copied)
+                    return Int32(PARLEY_OK)
+                }
+            },
+            timer_add: { handle, milliseconds, repeating, function, userdata in
+                checked(handle, failure: 0) { plugin in
+                    guard let function else { return 0 }
+                    return plugin.host.addTimer(plugin, milliseconds: milliseconds, repeating: repeating != 0,
+                                                function: function, userdata: userdata)
+                }
+            },
+            timer_cancel: { handle, timer in
+                checked(handle) { plugin in
+                    guard let id = plugin.timers.removeValue(forKey: timer) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+                    plugin.host.loop.timers.cancel(id)
+                    return Int32(PARLEY_OK)
+                }
+            },
+            bot_create: { handle, nick in
+                checked(handle, failure: 0) { plugin in
+                    guard let nick = nick.copyText(limit: 64) else { return 0 }
+                    return plugin.host.createBot(plugin, nick: nick)
+                }
+            },
+            bot_join: { handle, bot, room in
+                checked(handle) { plugin in
+                    guard let user = plugin.bots[bot] else { return Int32(PARLEY_ERR_NOT_FOUND) }
+                    guard let room = room.copyText(limit: 200) else { return Int32(PARLEY_ERR_INVALID) }
+                    do {
+                        try plugin.host.chat.join(user, roomNamed: room)
+                        return Int32(PARLEY_OK)
+                    } catch {
+                        plugin.host.log(plugin, "warning", "bot \(user.nick) cannot join \(room): \(error)")
+                        return Int32(PARLEY_ERR_INVALID)
+                    }
+                }
+            },
+            bot_part: { handle, bot, room in
+                checked(handle) { plugin in
+                    guard let user = plugin.bots[bot], let room = room.copyText(limit: 200) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+                    do {
+                        try plugin.host.chat.part(user, roomNamed: room, reason: nil)
+                        return Int32(PARLEY_OK)
+                    } catch {
+                        return Int32(PARLEY_ERR_NOT_FOUND)
+                    }
+                }
+            },
+            bot_say: { handle, bot, target, text in
+                checked(handle) { plugin in
+                    return plugin.host.botSay(plugin, bot: bot, target: target, text: text)
+                }
+            },
+            bot_destroy: { handle, bot in
+                checked(handle) { plugin in
+                    guard let user = plugin.bots.removeValue(forKey: bot) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+                    plugin.host.chat.quit(user, reason: "Bot removed")
+                    return Int32(PARLEY_OK)
+                }
+            },
+            post: { handle, function, userdata in
+                // The one call allowed from any thread: it reads only immutable fields and posts
+                // through the loop's wake-up.
+                guard let plugin = LoadedPlugin.from(handle), let function else { return Int32(PARLEY_ERR_INVALID) }
+                let call = PostedCall(plugin: plugin, function: function, userdata: userdata)
+                plugin.host.loop.post { call.run() }
+                return Int32(PARLEY_OK)
+            }
+        ))
+        return UnsafePointer(table)
+    }()
+
+    /// The one guard every entry but `post` passes: the call comes from a known generation, on
+    /// the loop thread, in a lifecycle stage that allows it. During config_check, and once
+    /// retired, a plugin may only log and set its error: anything it created then would
+    /// outlive a rejected config. Refused calls return `failure` (PARLEY_ERR_STATE, or 0 for
+    /// calls that return an id).
+    static func checked<Result>(_ handle: OpaquePointer?, anyStage: Bool = false, failure: Result,
+                                _ body: (LoadedPlugin) -> Result) -> Result {
+        guard let plugin = LoadedPlugin.from(handle) else { return failure }
+        guard pthread_equal(pthread_self(), plugin.host.loopThread) != 0 else {
+            writeToStandardError("parley: plugin \(plugin.name) called the host from another thread; refused (use post)\n")
+            return failure
+        }
+        guard anyStage || plugin.state == .initializing || plugin.state == .running else {
+            if plugin.state == .checking {
+                plugin.host.log(plugin, "warning", "host call refused during config_check: only log and set_error are allowed there")
+            }
+            return failure
+        }
+        return body(plugin)
+    }
+
+    static func checked(_ handle: OpaquePointer?, _ body: (LoadedPlugin) -> Int32) -> Int32 {
+        checked(handle, failure: Int32(PARLEY_ERR_STATE), body)
+    }
+}

@@ -1,0 +1,96 @@
+import CParleyPlugin
+import CParleySys
+import Glibc
+import Logging
+import ParleyBytes
+import ParleyChat
+import ParleyLoop
+
+/// What the host API entries do on a plugin's behalf: logging, typed commands, timers and bots.
+extension PluginHost {
+    func log(_ plugin: LoadedPlugin, _ level: String, _ text: String) {
+        let metadata: Logger.Metadata = ["plugin": "\(plugin.name)"]
+        switch level {
+        case "debug": logger.debug("\(text)", metadata: metadata)
+        case "info": logger.info("\(text)", metadata: metadata)
+        case "warning": logger.warning("\(text)", metadata: metadata)
+        default: logger.error("\(text)", metadata: metadata)
+        }
+    }
+
+    func registerTyped(_ command: parley_typed_command, owner: LoadedPlugin) -> Int32 {
+        guard let function = command.function, let name = command.name.copyText(limit: 32),
+              let help = command.help.copyText(limit: 400), command.arg_count <= 16,
+              command.return_type <= PARLEY_TYPE_STRING.rawValue else { return Int32(PARLEY_ERR_INVALID) }
+        var arguments: [TypedSignature.Argument] = []
+        for index in 0..<Int(command.arg_count) {
+            guard let raw = command.args?[index], let argName = raw.name.copyText(limit: 32),
+                  raw.type != PARLEY_TYPE_VOID.rawValue, raw.type <= PARLEY_TYPE_STRING.rawValue else {
+                return Int32(PARLEY_ERR_INVALID)
+            }
+            var low = raw.min, high = raw.max
+            if raw.type == PARLEY_TYPE_INT32.rawValue {
+                low = max(low, Int64(Int32.min))
+                high = min(high, Int64(Int32.max))
+            }
+            guard low <= high else { return Int32(PARLEY_ERR_INVALID) }
+            arguments.append(.init(name: argName, type: raw.type, range: low...high))
+        }
+        let signature = TypedSignature(returnType: command.return_type, arguments: arguments, function: function)
+        return register(PluginCommand(name: name, usage: signature.usage, help: help, owner: owner, kind: .typed(signature)))
+    }
+
+    func addTimer(_ plugin: LoadedPlugin, milliseconds: UInt64, repeating: Bool,
+                  function: @escaping parley_timer_fn, userdata: UnsafeMutableRawPointer?) -> UInt64 {
+        nextTimerID += 1
+        let id = nextTimerID
+        let timer = loop.timers.schedule(afterMilliseconds: milliseconds, repeating: repeating) { [unowned plugin] in
+            guard plugin.state == .running else { return }
+            if !repeating { plugin.timers[id] = nil }
+            plugin.call("timer") { function(plugin.handle, userdata) }
+        }
+        plugin.timers[id] = timer
+        return id
+    }
+
+    func createBot(_ plugin: LoadedPlugin, nick: String) -> UInt64 {
+        do {
+            let bot = try chat.registerBot(nick: nick, client: BotClient.shared)
+            plugin.bots[bot.id] = bot
+            logger.info("bot created", metadata: ["plugin": "\(plugin.name)", "nick": "\(nick)"])
+            return bot.id
+        } catch {
+            plugin.lastError = "cannot create bot \(nick): \(error)"
+            log(plugin, "warning", "cannot create bot \(nick): \(error)")
+            return 0
+        }
+    }
+
+    func botSay(_ plugin: LoadedPlugin, bot: UInt64, target: parley_str, text: parley_str) -> Int32 {
+        guard let user = plugin.bots[bot] else { return Int32(PARLEY_ERR_NOT_FOUND) }
+        guard let targetName = target.copyText(limit: 200) else { return Int32(PARLEY_ERR_INVALID) }
+        guard let copied = text.copyText(limit: maxTextBytes), !copied.isEmpty else {
+            log(plugin, "warning", "bot_say refused: text is empty, not valid UTF-8, has a line break or NUL, or is over \(maxTextBytes) bytes")
+            return Int32(PARLEY_ERR_INVALID)
+        }
+        let destination: MessageTarget
+        if targetName.hasPrefix("#") {
+            guard let room = chat.room(named: targetName) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+            destination = .room(room)
+        } else {
+            guard let recipient = chat.user(nick: targetName) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+            destination = .user(recipient)
+        }
+        // Loop guard, part two: a bot answering a bot answering ... stops at a fixed depth.
+        let depth = (currentMessage?.depth ?? 0) + 1
+        guard depth <= maxBotDepth else {
+            logger.warning("bot message dropped", metadata: ["plugin": "\(plugin.name)", "bot": "\(user.nick)",
+                                                             "reason": "loop guard: reply depth \(depth) over \(maxBotDepth)"])
+            return Int32(PARLEY_ERR_STATE)
+        }
+        var message = ChatMessage(sender: user, target: destination, kind: .say, text: copied)
+        message.botDepth = depth
+        pendingBotMessages.append(message)
+        return Int32(PARLEY_OK)
+    }
+}

@@ -1,0 +1,324 @@
+import CParleyPlugin
+import CParleySys
+import Glibc
+import Logging
+import ParleyChat
+import ParleyConfig
+import ParleyLoop
+
+/// Loads plugins, keeps the chain in config order, dispatches hooks, and reloads.
+/// Everything here runs on the loop thread.
+public final class PluginHost {
+    struct MessageHook {
+        let owner: LoadedPlugin
+        let function: parley_message_hook
+        let userdata: UnsafeMutableRawPointer?
+    }
+
+    struct EventHook {
+        let owner: LoadedPlugin
+        let function: parley_event_hook
+        let userdata: UnsafeMutableRawPointer?
+    }
+
+    package let loop: EventLoop
+    package let chat: ChatServer
+    /// The running config; the server sets the fresh one before `reload()`.
+    public var config: Config
+    let logger: Logger
+    /// Names the front-ends handle themselves; no plugin may register them.
+    public var reservedCommandNames: Set<String> = []
+    public let directory: String
+    /// The running generation of each plugin, in chain order.
+    private(set) var active: [LoadedPlugin] = []
+    /// Every generation ever created: handles must stay valid for the life of the process.
+    private var allGenerations: [LoadedPlugin] = []
+    private var images: [String: PluginImage] = [:]
+    private var generationCounter = 0
+    private let copyDirectory: String
+    let loopThread = pthread_self()
+
+    var messageHooks: [[MessageHook]] = Array(repeating: [], count: 4)
+    var eventHooks: [UInt32: [EventHook]] = [:]
+    var commands: [String: PluginCommand] = [:]
+    var pendingBotMessages: [ChatMessage] = []
+    var drainingBotMessages = false
+    var currentMessage: MessageCall?
+    var currentEvent: EventCall?
+    var currentCommand: CommandCall?
+    var nextTimerID: UInt64 = 0
+
+    /// The longest text a plugin may hand back for a message line.
+    var maxTextBytes: Int { config.limits.maxLineBytes }
+
+    public init(loop: EventLoop, chat: ChatServer, config: Config, logger: Logger, directory: String) throws {
+        self.loop = loop
+        self.chat = chat
+        self.config = config
+        self.logger = logger
+        self.directory = directory
+        let temporary = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(temporary)/parley-plugins-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
+        copyDirectory = String(cString: made)
+        parley_install_crash_reporter()
+    }
+
+    /// Removes the private folder that held the copies (each copy is unlinked once mapped).
+    public func removeCopyFolder() {
+        rmdir(copyDirectory)
+    }
+
+    // MARK: Loading
+
+    /// Loads the configured chain at startup. A failing plugin is logged and skipped,
+    /// unless it is required: then startup stops with that error.
+    public func loadConfigured() throws(PluginLoadError) {
+        let plugins = config.plugins
+        for name in plugins.chain {
+            do {
+                let plugin = try prepare(name: name, settings: plugins.sections[name] ?? [])
+                try start(plugin, state: nil)
+                active.append(plugin)
+                logger.notice("plugin loaded", metadata: ["plugin": "\(name)", "version": "\(plugin.image.version)",
+                                                         "file": "\(plugin.image.sourcePath)"])
+            } catch {
+                logger.error("plugin load failed", metadata: ["plugin": "\(name)", "file": "\(error.file ?? "-")",
+                                                             "reason": "\(error.reason)"])
+                if plugins.required.contains(name) { throw error }
+            }
+        }
+        rebuildHookOrder()
+    }
+
+    /// Finds, checks, loads (or reuses) the image and runs config_check.
+    private func prepare(name: String, settings: [Config.PluginSetting]) throws(PluginLoadError) -> LoadedPlugin {
+        let path = try PluginImage.locate(name, in: directory)
+        if !config.plugins.allowInsecurePermissions {
+            try PluginImage.checkPermissions(of: path, plugin: name)
+        }
+        guard let identity = PluginImage.identity(of: path) else {
+            throw PluginLoadError(plugin: name, file: path, reason: "cannot stat: \(SystemError("stat"))")
+        }
+        generationCounter += 1
+        let image: PluginImage
+        if let cached = images[path], cached.identity == identity {
+            image = cached
+        } else {
+            image = try PluginImage.load(name: name, path: path, identity: identity,
+                                         copyDirectory: copyDirectory, generation: generationCounter)
+            images[path] = image
+        }
+        let plugin = LoadedPlugin(name: name, image: image, generation: generationCounter, settings: settings, host: self)
+        allGenerations.append(plugin)
+        if let check = image.info.pointee.config_check {
+            let status = withCConfig(settings) { config in
+                plugin.call("config_check") { check(plugin.handle, HostAPITable.pointer, config) }
+            }
+            if status != 0 {
+                plugin.state = .retired
+                throw PluginLoadError(plugin: name, file: path,
+                                      reason: "config rejected by the plugin: \(plugin.lastError ?? "no reason given")")
+            }
+        }
+        return plugin
+    }
+
+    /// Runs initialize (and restore_state when handing over). On failure everything the
+    /// plugin registered so far is removed.
+    private func start(_ plugin: LoadedPlugin, state: [UInt8]?) throws(PluginLoadError) {
+        plugin.state = .initializing
+        let initialize = plugin.info.initialize!
+        let status = withCConfig(plugin.settings) { config in
+            plugin.call("initialize") { initialize(plugin.handle, HostAPITable.pointer, config) }
+        }
+        guard status == 0 else {
+            removeEverything(of: plugin)
+            throw PluginLoadError(plugin: plugin.name, file: plugin.image.sourcePath,
+                                  reason: "initialize failed: \(plugin.lastError ?? "no reason given")")
+        }
+        plugin.state = .running
+        if let state, let restore = plugin.info.restore_state {
+            state.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    plugin.call("restore_state") {
+                        restore(plugin.handle, parley_str(ptr: chars.baseAddress, len: chars.count))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shuts a generation down and removes its hooks, commands, timers and bots.
+    private func stop(_ plugin: LoadedPlugin, reason: String) {
+        guard plugin.state == .running else { return }
+        if let shutdown = plugin.info.shutdown {
+            plugin.call("shutdown") { shutdown(plugin.handle) }
+        }
+        removeEverything(of: plugin, botReason: reason)
+    }
+
+    private func removeEverything(of plugin: LoadedPlugin, botReason: String = "Plugin unloaded") {
+        plugin.state = .retired
+        for timer in plugin.timers.values { loop.timers.cancel(timer) }
+        plugin.timers = [:]
+        for bot in plugin.bots.values { chat.quit(bot, reason: botReason) }
+        plugin.bots = [:]
+        for name in plugin.commandNames where commands[name]?.owner === plugin { commands[name] = nil }
+        plugin.commandNames = []
+        for phase in messageHooks.indices { messageHooks[phase].removeAll { $0.owner === plugin } }
+        for kind in eventHooks.keys { eventHooks[kind]?.removeAll { $0.owner === plugin } }
+    }
+
+    /// Hooks run in phase order, and within a phase in chain (config) order.
+    func rebuildHookOrder() {
+        let order = Dictionary(uniqueKeysWithValues: active.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        let rank: (LoadedPlugin) -> Int = { order[ObjectIdentifier($0)] ?? Int.max }
+        for phase in messageHooks.indices {
+            messageHooks[phase].sort { rank($0.owner) < rank($1.owner) }
+        }
+        for kind in eventHooks.keys {
+            eventHooks[kind]?.sort { rank($0.owner) < rank($1.owner) }
+        }
+    }
+
+    // MARK: Reload
+
+    /// Applies the current config's plugin list: rebuilt files and changed settings get a
+    /// new generation (state handed over), removed plugins stop, new ones load. A plugin
+    /// whose new generation fails keeps its old generation running. Returns what happened.
+    @discardableResult
+    public func reload() -> [String] {
+        let plugins = config.plugins
+        var report: [String] = []
+        var next: [LoadedPlugin] = []
+        for name in plugins.chain {
+            let settings = plugins.sections[name] ?? []
+            let current = active.first { $0.name == name }
+            if let current, !needsNewGeneration(current, settings: settings) {
+                next.append(current)
+                continue
+            }
+            let candidate: LoadedPlugin
+            do {
+                candidate = try prepare(name: name, settings: settings)
+            } catch {
+                report.append(keepOrSkip(current, error))
+                if let current { next.append(current) }
+                continue
+            }
+            let saved = current.flatMap(saveState)
+            if let current { stop(current, reason: "Plugin reloading") }
+            do {
+                try start(candidate, state: saved)
+                next.append(candidate)
+                report.append("\(name): generation \(candidate.generation) running (\(candidate.image.version))")
+                logger.notice("plugin reloaded", metadata: ["plugin": "\(name)", "generation": "\(candidate.generation)",
+                                                           "version": "\(candidate.image.version)"])
+            } catch {
+                report.append(keepOrSkip(current, error))
+                if let revived = current.flatMap({ revive($0, state: saved) }) { next.append(revived) }
+            }
+        }
+        for plugin in active where !plugins.chain.contains(plugin.name) {
+            stop(plugin, reason: "Plugin unloaded")
+            report.append("\(plugin.name): unloaded")
+            logger.notice("plugin unloaded", metadata: ["plugin": "\(plugin.name)"])
+        }
+        active = next
+        rebuildHookOrder()
+        return report
+    }
+
+    private func needsNewGeneration(_ plugin: LoadedPlugin, settings: [Config.PluginSetting]) -> Bool {
+        guard plugin.state == .running, plugin.settings == settings,
+              let path = try? PluginImage.locate(plugin.name, in: directory) else { return true }
+        return PluginImage.identity(of: path) != plugin.image.identity || path != plugin.image.sourcePath
+    }
+
+    private func keepOrSkip(_ current: LoadedPlugin?, _ error: PluginLoadError) -> String {
+        let kept = current.map { "; the running version (\($0.image.version), generation \($0.generation)) keeps running" } ?? ""
+        logger.error("plugin reload failed", metadata: ["plugin": "\(error.plugin)", "file": "\(error.file ?? "-")",
+                                                       "reason": "\(error.reason)\(kept)"])
+        return "\(error.plugin): reload failed: \(error.reason)\(kept)"
+    }
+
+    private func saveState(_ plugin: LoadedPlugin) -> [UInt8]? {
+        guard plugin.state == .running, let save = plugin.info.save_state else { return nil }
+        let state = plugin.call("save_state") { save(plugin.handle) }
+        guard let pointer = state.ptr, state.len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: state.len))
+    }
+
+    /// The new generation failed after the old one was shut down: start the old image again
+    /// with its old settings and the saved state, so the operator loses nothing.
+    private func revive(_ old: LoadedPlugin, state: [UInt8]?) -> LoadedPlugin? {
+        generationCounter += 1
+        let again = LoadedPlugin(name: old.name, image: old.image, generation: generationCounter,
+                                 settings: old.settings, host: self)
+        allGenerations.append(again)
+        do {
+            try start(again, state: state)
+            return again
+        } catch {
+            logger.error("plugin revive failed", metadata: ["plugin": "\(old.name)", "reason": "\(error.reason)"])
+            return nil
+        }
+    }
+
+    public func shutdownAll() {
+        for plugin in active.reversed() { stop(plugin, reason: "Server shutting down") }
+        active = []
+        removeCopyFolder()
+    }
+
+    // MARK: Reporting
+
+    /// What /plugins shows: versions, the resolved chain per phase, and time per hook.
+    public func describe() -> [String] {
+        var lines: [String] = []
+        if active.isEmpty { return ["No plugins loaded (plugin folder: \(directory))"] }
+        lines.append("Chain order: " + active.map { "\($0.name) \($0.image.version)" }.joined(separator: ", "))
+        let phaseNames = ["validate", "transform", "annotate", "observe"]
+        for (index, phase) in phaseNames.enumerated() {
+            let names = messageHooks[index].map(\.owner.name)
+            lines.append("  \(phase): " + (names.isEmpty ? "-" : names.joined(separator: " -> ")))
+        }
+        for plugin in active {
+            lines.append("\(plugin.name) \(plugin.image.version) (ABI \(plugin.image.abiVersion), generation \(plugin.generation), \(plugin.image.sourcePath))")
+            for (hook, stats) in plugin.stats {
+                lines.append("  \(hook): \(stats.calls) calls, total \(milliseconds(stats.totalNanoseconds)) ms, max \(milliseconds(stats.maxNanoseconds)) ms")
+            }
+            if !plugin.commandNames.isEmpty {
+                lines.append("  commands: " + plugin.commandNames.map { "/\($0)" }.joined(separator: " "))
+            }
+        }
+        return lines
+    }
+}
+
+/// Nanoseconds as milliseconds with three decimals, without Foundation.
+func milliseconds(_ nanoseconds: UInt64) -> String {
+    let micros = (nanoseconds + 500) / 1000
+    let fraction = String(micros % 1000)
+    return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}
+
+/// Copies settings into C strings for the duration of one call.
+func withCConfig<T>(_ settings: [Config.PluginSetting], _ body: (UnsafePointer<parley_config>) -> T) -> T {
+    var storage: [UnsafeMutablePointer<CChar>] = []
+    defer { storage.forEach { free($0) } }
+    var entries: [parley_config_entry] = []
+    for setting in settings {
+        let key = strdup(setting.key)!
+        let value = strdup(setting.value)!
+        storage.append(key)
+        storage.append(value)
+        entries.append(parley_config_entry(key: parley_str(ptr: key, len: setting.key.utf8.count),
+                                           value: parley_str(ptr: value, len: setting.value.utf8.count)))
+    }
+    return entries.withUnsafeBufferPointer { buffer in
+        var config = parley_config(size: MemoryLayout<parley_config>.size, count: buffer.count, entries: buffer.baseAddress)
+        return withUnsafePointer(to: &config) { body($0) }
+    }
+}

@@ -1,0 +1,307 @@
+import CParleySys
+import Glibc
+import Logging
+import ParleyChat
+import ParleyConfig
+import ParleyFrontEnd
+import ParleyIRC
+import ParleyLoop
+import ParleyPlain
+import ParleyPluginHost
+import ParleyTransport
+
+/// The running server: listeners, connections, limits, signals, reload and shutdown, on one
+/// event loop. It wires the layers together; the per-turn work is written out in `beforeSleep`.
+public final class ParleyServer: SessionServices {
+    public let loop: EventLoop
+    public let chat: ChatServer
+    public private(set) var config: Config
+    public let logger: Logger
+    public let startedAt = wallClockSeconds()
+    private let connections: Connections
+    private var plugins: PluginHost?
+    private var frontEnds: [ListenerProtocol: FrontEnd] = [:]
+    private let configPath: String?
+    private let pluginDirectory: String
+    private let listenerOverrides: [(ListenerProtocol, ListenAddress)]
+    private let eventBackendOverride: EventBackend?
+    private var listeners: [ListenerHandler] = []
+    private var sessions: [UInt64: ClientSession] = [:]
+    private var connectionsPerHost: [String: Int] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private let sharedLevel: SharedLogLevel
+    private var shuttingDown = false
+
+    /// - Parameters:
+    ///   - configPath: the file SIGHUP re-reads; nil when running on embedded defaults.
+    ///   - listenerOverrides: `--plain`/`--irc`, re-applied on every reload.
+    ///   - eventBackendOverride: `--event-backend`, likewise.
+    public init(config: Config, configPath: String?, pluginDirectory: String,
+                listenerOverrides: [(ListenerProtocol, ListenAddress)], eventBackendOverride: EventBackend? = nil,
+                logger: Logger, logLevel: SharedLogLevel) throws {
+        var config = config
+        for (proto, address) in listenerOverrides { config.overrideListeners(proto, with: address) }
+        if let eventBackendOverride { config.server.eventBackend = eventBackendOverride }
+        self.eventBackendOverride = eventBackendOverride
+        self.config = config
+        self.logger = logger
+        self.loop = try EventLoop(backend: config.server.eventBackend)
+        self.chat = ChatServer(rules: config.nameRules, defaultRoomName: config.server.defaultRoom)
+        self.connections = Connections(loop: loop)
+        self.configPath = configPath
+        self.pluginDirectory = pluginDirectory
+        self.listenerOverrides = listenerOverrides
+        self.sharedLevel = logLevel
+        logLevel.value = config.logLevel
+        connections.writeCoalescingNanoseconds = UInt64(config.limits.writeCoalesceMicroseconds) * 1000
+        frontEnds = [.plain: PlainFrontEnd(services: self), .irc: IRCFrontEnd(services: self)]
+        chat.holdsRoomMessagesBack = true
+        connections.beforeDirectOutput = { [unowned chat] in chat.deliverPendingRoomMessages() }
+        loop.beforeSleep = { [unowned self] in beforeSleep() }
+    }
+
+    /// Everything the server does once per loop turn, in order, before the loop waits again.
+    /// Returns true when work is left that must not wait for the next event.
+    private func beforeSleep() -> Bool {
+        // 1. Bots answer what this turn's messages triggered (from outside every hook).
+        plugins?.deliverBotMessages()
+        // 2. Room messages accepted this turn reach every member's queue, in runs per room.
+        chat.deliverPendingRoomMessages()
+        // 3. Failed connections close (their quits reach others), then queued output is written.
+        connections.flush()
+        return plugins?.hasPendingBotMessages == true || chat.hasPendingRoomMessages || connections.hasWork
+    }
+
+    public var connectionCount: Int { sessions.count }
+
+    /// Loads plugins, opens every listener and installs signal handling. Throws when a
+    /// required plugin fails or a listener cannot bind.
+    public func start() throws {
+        parley_ignore_sigpipe()
+        let plugins = try PluginHost(loop: loop, chat: chat, config: config, logger: logger, directory: pluginDirectory)
+        plugins.reservedCommandNames = Set(frontEnds.values.flatMap(\.commandNames))
+        self.plugins = plugins
+        chat.chain = plugins
+        chat.listener = plugins
+        logger.info("plugin folder", metadata: ["path": "\(pluginDirectory)"])
+        do {
+            try plugins.loadConfigured()
+        } catch {
+            plugins.removeCopyFolder()
+            throw error
+        }
+        for listener in config.listeners {
+            let socket = try ListeningSocket.open(listener.address)
+            listeners.append(try ListenerHandler(socket: socket, proto: listener.proto, server: self))
+            logger.notice("listening", metadata: ["protocol": "\(listener.proto.rawValue)",
+                                                  "address": "\(socket.boundAddress)"])
+        }
+        guard !listeners.isEmpty else { throw StartupError.noListeners }
+        try loop.handleSignals([SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
+            handleSignal(signal)
+        }
+        logger.info("event loop", metadata: ["backend": "\(loop.backend.rawValue)"])
+    }
+
+    public func run() throws {
+        logger.notice("server started", metadata: ["name": "\(config.server.name)"])
+        try loop.run()
+        logger.notice("server stopped")
+    }
+
+    private func handleSignal(_ signal: Int32) {
+        switch signal {
+        case SIGHUP:
+            logger.notice("SIGHUP received: reloading config and plugins")
+            scheduleReload(requestedBy: "SIGHUP") { _ in }
+        default:
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            logger.notice("\(name) received: shutting down")
+            shutdown(reason: "Server shutting down")
+        }
+    }
+
+    // MARK: Accepting
+
+    fileprivate func accept(from listener: ListenerHandler) {
+        // Bounded, so a connection flood cannot starve clients already connected.
+        for _ in 0..<256 {
+            let accepted: (fd: Int32, peer: PeerAddress)?
+            do {
+                accepted = try listener.socket.acceptOne()
+            } catch {
+                logger.error("accept failed", metadata: ["reason": "\(error)"])
+                return
+            }
+            guard let (fd, peer) = accepted else { return }
+            if let refusal = refusalReason(for: peer) ?? plugins?.admitConnection(from: peer.host) {
+                logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
+                refuse(fd: fd, line: frontEnds[listener.proto]!.refusalLine(reason: refusal, peer: peer))
+                continue
+            }
+            open(fd: fd, peer: peer, proto: listener.proto)
+        }
+    }
+
+    private func refusalReason(for peer: PeerAddress) -> String? {
+        let limits = config.limits
+        if shuttingDown { return "the server is shutting down" }
+        if sessions.count >= limits.maxClients {
+            return "the server is full (max_clients = \(limits.maxClients)); try again later"
+        }
+        if connectionsPerHost[peer.host, default: 0] >= limits.maxClientsPerIP {
+            return "too many connections from \(peer.host) (max_clients_per_ip = \(limits.maxClientsPerIP))"
+        }
+        return nil
+    }
+
+    /// Best effort: one line into the fresh socket's empty send buffer, then close.
+    private func refuse(fd: Int32, line: String) {
+        var text = line
+        text.append("\r\n")
+        _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+        Glibc.close(fd)
+    }
+
+    private func open(fd: Int32, peer: PeerAddress, proto: ListenerProtocol) {
+        let limits = config.limits
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let connection: Connection
+        do {
+            connection = try Connection(fd: fd, peer: peer, id: id, connections: connections,
+                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes) { [unowned self] connection in
+                connectionFinished(connection)
+            }
+        } catch {
+            logger.error("connection dropped", metadata: ["peer": "\(peer)", "reason": "cannot watch the socket: \(error)"])
+            Glibc.close(fd)
+            return
+        }
+        connectionsPerHost[peer.host, default: 0] += 1
+        logger.info("client connected", metadata: ["client": "\(id)", "peer": "\(peer)", "protocol": "\(proto.rawValue)"])
+        sessions[id] = frontEnds[proto]!.makeSession(for: connection)
+    }
+
+    private func connectionFinished(_ connection: Connection) {
+        let nick = sessions[connection.id]?.nick
+        sessions[connection.id] = nil
+        let host = connection.peer.host
+        let remaining = connectionsPerHost[host, default: 1] - 1
+        connectionsPerHost[host] = remaining > 0 ? remaining : nil
+        var metadata: Logger.Metadata = ["client": "\(connection.id)", "peer": "\(connection.peer)"]
+        if let nick { metadata["nick"] = "\(nick)" }
+        metadata["reason"] = "\(connection.closeReason ?? "closed")"
+        logger.info("client disconnected", metadata: metadata)
+        if shuttingDown && sessions.isEmpty { loop.stop() }
+    }
+
+    // MARK: Reload and shutdown
+
+    public var pluginCommands: ChatCommands? { plugins }
+
+    public func describePlugins() -> [String] {
+        plugins?.describe() ?? ["Plugins are not loaded"]
+    }
+
+    /// A time event due at once: it runs after this turn's file events, outside every handler's
+    /// stack, so a reload never runs inside a plugin's own hook.
+    public func scheduleReload(requestedBy: String, then report: @escaping ([String]) -> Void) {
+        loop.timers.schedule(afterMilliseconds: 0) { [unowned self] in
+            logger.notice("reload started", metadata: ["by": "\(requestedBy)"])
+            var lines = reloadConfig()
+            plugins?.config = config
+            lines += plugins?.reload() ?? []
+            report(lines)
+        }
+    }
+
+    /// Re-reads the config file: MOTD, limits, log level and plugin settings apply at once;
+    /// listener changes need a restart. A bad file changes nothing. Returns what happened.
+    @discardableResult
+    func reloadConfig() -> [String] {
+        guard let configPath else {
+            logger.notice("config reload skipped", metadata: ["reason": "running on embedded defaults (no --config)"])
+            return ["config: running on embedded defaults (no --config); plugins reloaded from their files"]
+        }
+        var fresh: Config
+        do {
+            fresh = try ConfigLoader.load(path: configPath)
+        } catch {
+            for problem in error.problems {
+                logger.error("config reload refused", metadata: ["reason": "\(problem)"])
+            }
+            return ["config refused, the running config stays: "] + error.problems.map { "  \($0)" }
+        }
+        for (proto, address) in listenerOverrides { fresh.overrideListeners(proto, with: address) }
+        if let eventBackendOverride { fresh.server.eventBackend = eventBackendOverride }
+        let old = config
+        if fresh.listeners != old.listeners {
+            logger.warning("listener changes need a restart", metadata: ["reason": "sockets stay as they are"])
+            fresh.listeners = old.listeners
+        }
+        let changes = ConfigDiff.changes(from: old, to: fresh)
+        if fresh.server.eventBackend != old.server.eventBackend {
+            logger.warning("event backend changes need a restart", metadata: ["reason": "the loop keeps \(old.server.eventBackend.rawValue)"])
+            fresh.server.eventBackend = old.server.eventBackend
+        }
+        config = fresh
+        chat.rules = fresh.nameRules
+        chat.setDefaultRoom(fresh.server.defaultRoom)
+        for frontEnd in frontEnds.values { frontEnd.configReloaded() }
+        sharedLevel.value = fresh.logLevel
+        connections.writeCoalescingNanoseconds = UInt64(fresh.limits.writeCoalesceMicroseconds) * 1000
+        for session in sessions.values { session.applyLimits(fresh.limits) }
+        let changed = changes.isEmpty ? "nothing" : changes.joined(separator: ",")
+        logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
+        return ["config reloaded; changed: \(changed)"]
+    }
+
+    /// Tells every client, flushes, closes, and stops the loop (or gives up after a few seconds).
+    public func shutdown(reason: String) {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        for listener in listeners { listener.close() }
+        listeners = []
+        if sessions.isEmpty {
+            plugins?.shutdownAll()
+            loop.stop()
+            return
+        }
+        for session in sessions.values {
+            session.sendServerNotice(reason)
+            session.connection.closeAfterFlush(reason: reason, timeoutMilliseconds: 3000)
+        }
+        plugins?.shutdownAll()
+    }
+}
+
+enum StartupError: Error, CustomStringConvertible {
+    case noListeners
+    var description: String { "no listener is open: configure a [[listen]] or pass --plain/--irc HOST:PORT" }
+}
+
+/// Accepts on one listening socket for one protocol.
+final class ListenerHandler: FileEventHandler {
+    let socket: ListeningSocket
+    let proto: ListenerProtocol
+    private unowned let server: ParleyServer
+
+    init(socket: ListeningSocket, proto: ListenerProtocol, server: ParleyServer) throws {
+        self.socket = socket
+        self.proto = proto
+        self.server = server
+        try server.loop.addFileEvent(fd: socket.fd, events: .readable, handler: self)
+    }
+
+    func handleFileEvents(_ ready: FileEvents) {
+        server.accept(from: self)
+    }
+
+    func close() {
+        server.loop.removeFileEvent(fd: socket.fd)
+        socket.close()
+    }
+}
+

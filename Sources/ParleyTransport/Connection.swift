@@ -1,0 +1,201 @@
+import Glibc
+import ParleyBytes
+import ParleyLoop
+
+/// What a connection tells the protocol session that owns it.
+public protocol ConnectionDelegate: AnyObject {
+    func connection(_ connection: Connection, received line: UnsafeRawBufferPointer)
+    func connectionLineTooLong(_ connection: Connection)
+    /// Called exactly once, when the socket is gone, with the reason users and logs see.
+    func connectionClosed(_ connection: Connection, reason: String)
+}
+
+/// A client socket: line framing in, a bounded shared-chunk queue out.
+public final class Connection: FileEventHandler {
+    public enum State: Equatable {
+        case open
+        /// Flushing its last words; no more input is read.
+        case closing
+        case closed
+    }
+
+    public let fd: Int32
+    public let peer: PeerAddress
+    public let id: UInt64
+    public private(set) var state: State = .open
+    /// Strong, and cleared when the connection closes: that breaks the session <-> connection
+    /// cycle without the side-table refcounting a weak reference costs on every send.
+    public var delegate: ConnectionDelegate?
+    public var sendqLimit: Int
+    public var queuedBytes: Int { output.queuedBytes }
+    /// Why the connection closed, once it has.
+    public private(set) var closeReason: String?
+
+    private unowned let connections: Connections
+    private var loop: EventLoop { connections.loop }
+    private var buffers: LoopBuffers { connections.buffers }
+    private var framer = LineFramer()
+    private var output = OutputQueue()
+    private var flushScheduled = false
+    private var failureReason: String?
+    private var gracefulCloseReason: String?
+    private var closingDeadline: TimerID?
+    private let onFinalClose: (Connection) -> Void
+
+    public init(fd: Int32, peer: PeerAddress, id: UInt64, connections: Connections,
+                maxLineBytes: Int, sendqLimit: Int, onFinalClose: @escaping (Connection) -> Void) throws(SystemError) {
+        self.fd = fd
+        self.peer = peer
+        self.id = id
+        self.connections = connections
+        self.maxLineBytes = maxLineBytes
+        self.sendqLimit = sendqLimit
+        self.onFinalClose = onFinalClose
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        try connections.loop.addFileEvent(fd: fd, events: .readable, handler: self)
+    }
+
+    /// The longest line accepted, without its line ending.
+    public var maxLineBytes: Int
+
+    /// Queues shared bytes; they leave in one write when the loop next goes to sleep.
+    /// Past the sendq limit the client is dropped: it is not reading, and nobody waits for it.
+    /// Once closing, nothing more is queued: the client's last words are already out.
+    public func send(_ bytes: OutBytes) {
+        connections.beforeDirectOutput?()
+        send(bytes, 0..<bytes.count)
+    }
+
+    /// Queues part of a shared buffer (a fan-out's slice of the message arena). Fan-outs come
+    /// here directly; other output goes through `send(_:)`, which keeps the order of events.
+    public func send(_ bytes: OutBytes, _ range: Range<Int>) {
+        guard state == .open, failureReason == nil else { return }
+        output.append(bytes, range)
+        if output.queuedBytes > sendqLimit {
+            fail("SendQ exceeded (\(output.queuedBytes) bytes queued, limit \(sendqLimit))")
+            return
+        }
+        scheduleFlush()
+    }
+
+    public func send(line: String) {
+        send(OutBytes(line: line))
+    }
+
+    /// Sends what is queued, then closes. Gives up after `timeoutMilliseconds`.
+    public func closeAfterFlush(reason: String, timeoutMilliseconds: UInt64 = 5000) {
+        guard state == .open else { return }
+        state = .closing
+        gracefulCloseReason = reason
+        loop.setFileEvents(fd: fd, events: output.isEmpty ? [] : .writable)
+        closingDeadline = loop.timers.schedule(afterMilliseconds: timeoutMilliseconds) { [weak self] in
+            self?.close(reason: reason)
+        }
+        scheduleFlush()
+    }
+
+    /// Drops the connection before the loop next sleeps; safe to call while a fan-out is iterating.
+    public func fail(_ reason: String) {
+        guard state != .closed, failureReason == nil else { return }
+        failureReason = reason
+        output.removeAll()
+        connections.needsClose(self)
+    }
+
+    func closeFailed() {
+        if let failureReason { close(reason: failureReason) }
+    }
+
+    /// Closes now and tells the delegate once.
+    public func close(reason: String) {
+        guard state != .closed else { return }
+        state = .closed
+        closeReason = reason
+        if let deadline = closingDeadline { loop.timers.cancel(deadline) }
+        loop.removeFileEvent(fd: fd)
+        discardUnreadInput()
+        Glibc.close(fd)
+        output.removeAll()
+        delegate?.connectionClosed(self, reason: reason)
+        delegate = nil
+        onFinalClose(self)
+    }
+
+    public func handleFileEvents(_ ready: FileEvents) {
+        if ready.contains(.writable) { flush() }
+        guard state == .open else { return }
+        if ready.contains(.readable) { readOnce() }
+    }
+
+    /// One recv per readiness event, so a chatty client cannot starve the others.
+    private func readOnce() {
+        let count = recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)
+        if count == 0 {
+            close(reason: "Connection closed")
+            return
+        }
+        if count < 0 {
+            let error = SystemError("recv")
+            if error.isWouldBlock || error.errno == EINTR { return }
+            close(reason: readErrorReason(error))
+            return
+        }
+        let chunk = UnsafeRawBufferPointer(rebasing: buffers.receive[0..<count])
+        framer.feed(chunk, maxLineBytes: maxLineBytes) { item in
+            guard state == .open, failureReason == nil, let delegate else { return false }
+            switch item {
+            case .line(let bytes): delegate.connection(self, received: bytes)
+            case .tooLong: delegate.connectionLineTooLong(self)
+            }
+            return state == .open
+        }
+    }
+
+    private func readErrorReason(_ error: SystemError) -> String {
+        switch error.errno {
+        case ECONNRESET: return "Connection reset by peer"
+        case ETIMEDOUT: return "Connection timed out"
+        default: return "Read error: \(error)"
+        }
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        connections.needsFlush(self)
+    }
+
+    func flushPendingOutput() {
+        flushScheduled = false
+        flush()
+    }
+
+    private func flush() {
+        guard state != .closed, failureReason == nil else { return }
+        switch output.flush(to: fd, gatheringIn: buffers.gather) {
+        case .drained:
+            if state == .closing {
+                close(reason: gracefulCloseReason ?? "Closed")
+            } else {
+                loop.setFileEvents(fd: fd, events: .readable)
+            }
+        case .blocked:
+            loop.setFileEvents(fd: fd, events: state == .open ? [.readable, .writable] : .writable)
+        case .failed(let error):
+            let reason = error.errno == EPIPE || error.errno == ECONNRESET
+                ? "Connection reset by peer" : "Write error: \(error)"
+            fail(reason)
+        }
+    }
+
+    /// Reads and drops input the peer sent after we stopped listening: closing a socket with
+    /// unread data sends RST, which can destroy our last words before the client reads them.
+    private func discardUnreadInput() {
+        shutdown(fd, Int32(SHUT_WR))
+        for _ in 0..<16 {
+            let count = recv(fd, buffers.receive.baseAddress, buffers.receive.count, Int32(MSG_DONTWAIT))
+            if count <= 0 { return }
+        }
+    }
+}
