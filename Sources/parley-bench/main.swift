@@ -14,11 +14,10 @@ struct ParleyBench: ParsableCommand {
 struct Target: ParsableArguments {
     @Option(help: "Server address (IPv4 loopback only).") var host = "127.0.0.1"
     @Option(help: "Server port.") var port: Int = 4000
-    @Option(help: "plain or irc.") var proto: String = "plain"
+    @Option(help: "The protocol to speak.") var proto: BenchProtocol = .plain
     @Option(name: .customLong("server-pid"), help: "The server's pid, to read its CPU time and memory from /proc.") var serverPID: Int32?
 
     func validate() throws {
-        guard BenchProtocol(rawValue: proto) != nil else { throw ValidationError("--proto is plain or irc") }
         guard host.hasPrefix("127.") else { throw ValidationError("--host must be a loopback address (127.x.x.x)") }
     }
 }
@@ -42,7 +41,7 @@ struct Fanout: ParsableCommand {
         options.connectBatch = connectBatch
         options.host = target.host
         options.port = target.port
-        options.proto = BenchProtocol(rawValue: target.proto)!
+        options.proto = target.proto
         options.clients = clients
         options.senders = senders
         options.messages = messages
@@ -55,7 +54,7 @@ struct Fanout: ParsableCommand {
         let cpuPerDelivery = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.deliveries, 1)) }
         let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
         let maxMicros = Double(result.latency.maxNanoseconds) / 1000
-        var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(clients),"
+        var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
         json += "\"senders\":\(senders),\"mode\":\"\(rate == nil ? "max" : "rate")\",\"rate\":\(rate.map { "\($0)" } ?? "null"),"
         json += "\"sent\":\(result.sent),\"deliveries\":\(result.deliveries),\"expected\":\(result.expected),"
         json += "\"lost\":\(result.lost),\"duplicated\":\(result.duplicated),\"reordered\":\(result.reordered),"
@@ -84,13 +83,13 @@ struct Storm: ParsableCommand {
     @Option(help: "Label for the JSON line.") var label = "server"
 
     func run() throws {
-        let result = try StormScenario(host: target.host, port: target.port, proto: BenchProtocol(rawValue: target.proto)!,
+        let result = try StormScenario(host: target.host, port: target.port, proto: target.proto,
                                        clients: clients, deadlineSeconds: seconds, serverPID: target.serverPID).run()
         let allIn = result.registered == clients
         let cpu = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.registered, 1)) / 1000 }
         let p50 = result.latency.percentileMicroseconds(0.5) / 1000, p99 = result.latency.percentileMicroseconds(0.99) / 1000
         let rate = Double(result.registered) / result.seconds
-        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(clients),"
+        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
               + "\"registered\":\(result.registered),\"failed\":\(result.failed),\"seconds\":\(round3(result.seconds)),\"registrations_per_second\":\(Int(rate)),"
               + "\"latency_ms\":{\"p50\":\(round3(p50)),\"p99\":\(round3(p99))},"
               + "\"server_cpu_us_per_registration\":\(cpu.map { "\(round3($0))" } ?? "null"),"
@@ -124,16 +123,19 @@ struct Idle: ParsableCommand {
         guard limit.rlim_cur >= rlim_t(clients + 64) else {
             throw ValidationError("the file-descriptor limit is \(limit.rlim_cur); raise it (ulimit -n) above \(clients + 64)")
         }
-        let result = try IdleScenario(host: target.host, port: target.port, proto: BenchProtocol(rawValue: target.proto)!,
+        let result = try IdleScenario(host: target.host, port: target.port, proto: target.proto,
                                       clients: clients, holdSeconds: hold, serverPID: target.serverPID!, batch: connectBatch).run()
         let perConnection = Double(Int64(result.rssAfter) - Int64(result.rssBefore)) / Double(max(result.held, 1)) / 1024
-        print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(result.held),"
+        print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(result.held),"
               + "\"rss_before_kib\":\(result.rssBefore / 1024),\"rss_after_kib\":\(result.rssAfter / 1024),"
               + "\"rss_per_connection_kib\":\(round3(perConnection)),\"connect_seconds\":\(round3(result.connectSeconds))}")
         print("idle \(label): held \(result.held) clients; server RSS \(result.rssBefore / 1024) KiB -> \(result.rssAfter / 1024) KiB = "
               + "\(round3(perConnection)) KiB per connection")
     }
 }
+
+/// `plain` or `irc`: ArgumentParser checks the value and lists the choices in --help.
+extension BenchProtocol: ExpressibleByArgument {}
 
 func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
