@@ -35,8 +35,14 @@ struct Fanout: ParsableCommand {
     @Option(help: "Stop sending after this many seconds even if messages remain.") var seconds = 30.0
     @Option(help: "Label for the JSON line (for example the server's name).") var label = "server"
     @Option(name: .customLong("connect-batch"), help: "Clients registering at once while setting up (small for servers with a short listen backlog).") var connectBatch = 50
+    @Option(help: "Other registered clients to hold idle (in no room, answering PINGs) from before the room is set up until the end.") var idle = 0
+
+    func validate() throws {
+        guard idle >= 0 else { throw ValidationError("--idle cannot be negative") }
+    }
 
     func run() throws {
+        if idle > 0 { try requireFileDescriptors(idle + clients) }
         var options = FanoutScenario.Options()
         options.connectBatch = connectBatch
         options.host = target.host
@@ -49,13 +55,14 @@ struct Fanout: ParsableCommand {
         options.rate = rate
         options.seconds = seconds
         options.serverPID = target.serverPID
+        options.idle = idle
         let result = try FanoutScenario(options: options).run()
         let perSecond = Double(result.deliveries) / result.seconds
         let cpuPerDelivery = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.deliveries, 1)) }
         let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
         let maxMicros = Double(result.latency.maxNanoseconds) / 1000
         var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
-        json += "\"senders\":\(senders),\"mode\":\"\(rate == nil ? "max" : "rate")\",\"rate\":\(rate.map { "\($0)" } ?? "null"),"
+        json += "\"idle\":\(result.idleHeld),\"senders\":\(senders),\"mode\":\"\(rate == nil ? "max" : "rate")\",\"rate\":\(rate.map { "\($0)" } ?? "null"),"
         json += "\"sent\":\(result.sent),\"deliveries\":\(result.deliveries),\"expected\":\(result.expected),"
         json += "\"lost\":\(result.lost),\"duplicated\":\(result.duplicated),\"reordered\":\(result.reordered),"
         json += "\"seconds\":\(round3(result.seconds)),\"deliveries_per_second\":\(Int(perSecond)),"
@@ -68,7 +75,8 @@ struct Fanout: ParsableCommand {
         print("fanout \(label): \(result.deliveries) deliveries in \(round3(result.seconds)) s = \(Int(perSecond)) /s; "
               + "latency p50 \(p50) µs, p99 \(p99) µs, max \(round3(maxMicros)) µs; lost \(result.lost), duplicated \(result.duplicated)"
               + (cpuPerDelivery.map { "; server CPU \(round3($0)) ns/delivery" } ?? "")
-              + "; busy: server \(serverBusy.map { "\(Int($0))%" } ?? "?"), generator \(Int(generatorBusy))%")
+              + "; busy: server \(serverBusy.map { "\(Int($0))%" } ?? "?"), generator \(Int(generatorBusy))%"
+              + (idle > 0 ? "; \(result.idleHeld) idle clients held" : ""))
         if result.lost > 0 || result.duplicated > 0 { throw ExitCode(2) }
     }
 }
@@ -118,11 +126,7 @@ struct Idle: ParsableCommand {
     }
 
     func run() throws {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        guard limit.rlim_cur >= rlim_t(clients + 64) else {
-            throw ValidationError("the file-descriptor limit is \(limit.rlim_cur); raise it (ulimit -n) above \(clients + 64)")
-        }
+        try requireFileDescriptors(clients)
         let result = try IdleScenario(host: target.host, port: target.port, proto: target.proto,
                                       clients: clients, holdSeconds: hold, serverPID: target.serverPID!, batch: connectBatch).run()
         let perConnection = Double(Int64(result.rssAfter) - Int64(result.rssBefore)) / Double(max(result.held, 1)) / 1024
@@ -136,6 +140,15 @@ struct Idle: ParsableCommand {
 
 /// `plain` or `irc`: ArgumentParser checks the value and lists the choices in --help.
 extension BenchProtocol: ExpressibleByArgument {}
+
+/// Refuses to start when the file-descriptor limit cannot hold `sockets` connections.
+func requireFileDescriptors(_ sockets: Int) throws {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    guard limit.rlim_cur >= rlim_t(sockets + 64) else {
+        throw ValidationError("the file-descriptor limit is \(limit.rlim_cur); raise it (ulimit -n) above \(sockets + 64)")
+    }
+}
 
 func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
