@@ -5,15 +5,31 @@
 # limits are relaxed and per-IP limits raised in every server (see docs/BENCHMARKS.md for
 # exactly what, and what could not be).
 #
+# Servers: parley-poll and parley-epoll are Parley on each readiness backend
+# (`event_backend = "poll"` is the default and is not written; parley-epoll writes
+# `event_backend = "epoll"` under [server]); `parley` is another name for parley-poll. ngircd,
+# inspircd. Scenarios: fanout100, fanout100+idleN, fanout1000, rate100, rate100+idleN,
+# storm2000, idle10000 (N idle registered clients, in no room, held during the fan-out).
+#
 #   bench/compare.sh                  # the whole matrix, 3 runs each
 #   RUNS=1 SERVERS="parley ngircd" bench/compare.sh
+#   RUNS=1 SERVERS="parley ngircd" SCENARIOS="fanout100+idle2000" bench/compare.sh
 #
 # Output: one JSON line per run in $OUT (default bench/results.jsonl) and a table at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
-SERVERS=${SERVERS:-"parley ngircd inspircd"}
+SERVERS=${SERVERS:-"parley-poll parley-epoll ngircd inspircd"}
+SCENARIOS=${SCENARIOS:-"fanout100 fanout100+idle10000 fanout1000 rate100 rate100+idle10000 storm2000 idle10000"}
 OUT=${OUT:-bench/results.jsonl}
+for server in $SERVERS; do
+  case $server in parley|parley-poll|parley-epoll|ngircd|inspircd) ;;
+    *) echo "unknown server $server (parley, parley-poll, parley-epoll, ngircd, inspircd)" >&2; exit 1 ;; esac
+done
+for label in $SCENARIOS; do
+  [[ $label =~ ^(fanout100|fanout1000|rate100|storm2000|idle10000|(fanout100|rate100)\+idle[0-9]+)$ ]] ||
+    { echo "unknown scenario $label (fanout100, fanout100+idleN, fanout1000, rate100, rate100+idleN, storm2000, idle10000)" >&2; exit 1; }
+done
 work=$(mktemp -d)
 trap 'stop_server; rm -rf "$work"' EXIT
 
@@ -28,17 +44,27 @@ fi
 systemctl stop ngircd inspircd 2>/dev/null || service ngircd stop 2>/dev/null || true
 service inspircd stop 2>/dev/null || true
 
-swift build -c release >/dev/null
+# The two programs the matrix runs (no plugins: every server config says `plugins = []`).
+swift build -c release --product parley >/dev/null
+swift build -c release --product parley-bench >/dev/null
 bin=.build/release
-ulimit -n 20000
+# The server and the generator each hold every connection: 10,000 idle + 1,000 at most, or
+# more for a larger idle count.
+most_idle=$(printf '%s\n' $SCENARIOS | sed -n 's/.*+idle//p' | sort -n | tail -1)
+ulimit -n $(( ${most_idle:-0} + 2000 > 20000 ? ${most_idle:-0} + 2000 : 20000 ))
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 write_configs() {  # $1 = port
-  cat > "$work/parley.toml" <<TOML
+  for backend in poll epoll; do
+    # poll is the server's default: parley-poll's config does not name the key.
+    local key=""
+    [ "$backend" = poll ] || key="event_backend = \"$backend\""
+    cat > "$work/parley-$backend.toml" <<TOML
 plugins = []
 [server]
 name = "parley.bench"
+$key
 [[listen]]
 protocol = "irc"
 host = "127.0.0.1"
@@ -53,6 +79,7 @@ ping_timeout_seconds = 600
 [log]
 level = "warning"
 TOML
+  done
   cat > "$work/ngircd.conf" <<CONF
 [Global]
 Name = ngircd.bench
@@ -94,20 +121,30 @@ CONF
   echo bench > "$work/motd"
 }
 
+# The name a server's JSON lines carry: `parley` is parley-poll.
+canonical() { case $1 in parley) echo parley-poll ;; *) echo "$1" ;; esac; }
+
 server_pid=""
-start_server() {  # $1 = name, $2 = port; waits until the port accepts
+start_server() {  # $1 = name, $2 = port; waits until the port accepts; fails if it does not
   write_configs "$2"
-  case $1 in
-    parley) taskset -c 0 "$bin/parley" --config "$work/parley.toml" --plain 127.0.0.1:0 2>"$work/server.log" & ;;
+  case $(canonical "$1") in
+    parley-poll|parley-epoll)
+      taskset -c 0 "$bin/parley" --config "$work/$(canonical "$1").toml" --plain 127.0.0.1:0 2>"$work/server.log" & ;;
     ngircd) taskset -c 0 /usr/sbin/ngircd -n -f "$work/ngircd.conf" >"$work/server.log" 2>&1 & ;;
     inspircd) taskset -c 0 /usr/sbin/inspircd --nofork --nopid --runasroot --config "$work/inspircd.conf" >"$work/server.log" 2>&1 & ;;
+    *) echo "unknown server $1 (parley, parley-poll, parley-epoll, ngircd, inspircd)" >&2; exit 1 ;;
   esac
   server_pid=$!
   for _ in $(seq 200); do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$2),0.2).close()" 2>/dev/null && return 0
+    kill -0 "$server_pid" 2>/dev/null || break   # exited (a config it refused, say)
     sleep 0.05
   done
-  echo "$1 did not start:"; cat "$work/server.log"; exit 1
+  # Not fatal: the run is recorded as failed and the matrix goes on (parley-epoll on a server
+  # without that backend, say).
+  echo "$1 did not start:" >&2; tail -20 "$work/server.log" >&2
+  stop_server
+  return 1
 }
 
 stop_server() {
@@ -119,30 +156,42 @@ stop_server() {
 batch() { case $1 in ngircd) echo 8 ;; inspircd) echo 1000 ;; *) echo 200 ;; esac; }
 
 run() {  # $1 = server, $2 = scenario label, rest = parley-bench arguments
-  local server=$1 label=$2; shift 2
+  local server; server=$(canonical "$1")
+  local label=$2; shift 2
   local port; port=$(free_port)
-  start_server "$server" "$port"
+  if ! start_server "$server" "$port"; then
+    echo "{\"label\":\"$server/$label\",\"failed\":true}" | tee -a "$OUT"
+    return 0
+  fi
   taskset -c 1 "$bin/parley-bench" "$@" --proto irc --port "$port" --server-pid "$server_pid" --label "$server/$label" \
     | head -1 | tee -a "$OUT" || echo "{\"label\":\"$server/$label\",\"failed\":true}" | tee -a "$OUT"
   stop_server
 }
 
 : > "$OUT"
+# fanout100+idleN and rate100+idleN are fanout100 and rate100 (same clients, senders,
+# messages, in-flight cap and rate) with N idle clients held throughout: the pairs compare.
+# 60 s to send: ngircd among 10,000 idle clients needs more than the default 30.
+fanout100=(fanout --clients 100 --senders 10 --messages 100000 --in-flight 64 --seconds 60)
+rate100=(fanout --clients 100 --senders 10 --messages 10000 --rate 1000)
 scenario() {  # $1 = server, $2 = scenario label
-  local b; b=$(batch "$1")
+  local b; b=$(batch "$(canonical "$1")")
   case $2 in
-    fanout100) run "$1" fanout100 fanout --clients 100 --senders 10 --messages 100000 --in-flight 64 --connect-batch "$b" ;;
-    fanout1000) run "$1" fanout1000 fanout --clients 1000 --senders 10 --messages 10000 --in-flight 64 --connect-batch "$b" ;;
-    rate100) run "$1" rate100 fanout --clients 100 --senders 10 --messages 10000 --rate 1000 --connect-batch "$b" ;;
-    storm2000) run "$1" storm2000 storm --clients 2000 --seconds 30 ;;
-    idle10000) run "$1" idle10000 idle --clients 10000 --hold 3 --connect-batch "$b" ;;
+    fanout100) run "$1" "$2" "${fanout100[@]}" --connect-batch "$b" ;;
+    fanout100+idle[0-9]*) run "$1" "$2" "${fanout100[@]}" --idle "${2#fanout100+idle}" --connect-batch "$b" ;;
+    fanout1000) run "$1" "$2" fanout --clients 1000 --senders 10 --messages 10000 --in-flight 64 --connect-batch "$b" ;;
+    rate100) run "$1" "$2" "${rate100[@]}" --connect-batch "$b" ;;
+    rate100+idle[0-9]*) run "$1" "$2" "${rate100[@]}" --idle "${2#rate100+idle}" --connect-batch "$b" ;;
+    storm2000) run "$1" "$2" storm --clients 2000 --seconds 30 ;;
+    idle10000) run "$1" "$2" idle --clients 10000 --hold 3 --connect-batch "$b" ;;
+    *) echo "unknown scenario $2" >&2; exit 1 ;;
   esac
 }
 
 # Servers take turns scenario by scenario, so whatever drifts on this machine during the run
 # (other tenants, the TIME_WAIT sockets earlier runs leave behind) falls on all of them alike.
 for _ in $(seq "$RUNS"); do
-  for label in fanout100 fanout1000 rate100 storm2000 idle10000; do
+  for label in $SCENARIOS; do
     for server in $SERVERS; do scenario "$server" "$label"; done
   done
 done

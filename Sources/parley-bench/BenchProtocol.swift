@@ -40,6 +40,15 @@ enum BenchProtocol: String, CaseIterable {
         }
     }
 
+    /// What leaves the room a client was put in on registration: plain clients start in the
+    /// server's default room; IRC clients start in none.
+    var leaveDefaultRoom: [UInt8]? {
+        switch self {
+        case .plain: return Array("/part\n".utf8)
+        case .irc: return nil
+        }
+    }
+
     /// The answer to a server PING, if the line is one.
     func pong(_ line: UnsafeRawBufferPointer) -> [UInt8]? {
         guard self == .irc, line.count >= 5, line.starts(with: Array("PING ".utf8)) else { return nil }

@@ -1,7 +1,9 @@
 import Glibc
 
 /// N clients in one room; S of them send numbered, timestamped messages. Every delivery is
-/// checked for loss, duplication and order, and timed.
+/// checked for loss, duplication and order, and timed. With `idle` > 0, that many other
+/// registered clients are connected first and held, in no room (never the busy one), answering
+/// PINGs, for the whole run: what the busy room costs among idle connections.
 struct FanoutScenario {
     struct Options {
         var host = "127.0.0.1"
@@ -19,6 +21,8 @@ struct FanoutScenario {
         var serverPID: Int32?
         var channel = "#bench"
         var connectBatch = 50
+        /// Registered clients held idle (in no room) from before the room is set up to the end.
+        var idle = 0
     }
 
     struct Result {
@@ -34,14 +38,37 @@ struct FanoutScenario {
         /// The generator's own CPU time: near 100% of the run means the generator, not the
         /// server, set the pace.
         var generatorCPUNanoseconds: UInt64 = 0
+        /// Idle clients still connected at the end.
+        var idleHeld = 0
     }
 
     let options: Options
 
     func run() throws -> Result {
+        // The idle clients, on an epoll set of their own so the busy room's loop never looks
+        // at them: served (PINGs answered) every 50 ms, without waiting.
+        let idle = Swarm(proto: options.proto)
+        var nextIdleService: UInt64 = 0
+        func serveIdle(now: UInt64 = monotonicNanoseconds()) throws {
+            guard options.idle > 0, now >= nextIdleService else { return }
+            nextIdleService = now + 50_000_000
+            idle.service()
+            if idle.failures > 0 { throw BenchError("\(idle.failures) idle connections failed") }
+        }
+        if options.idle > 0 {
+            try idle.connect(host: options.host, port: options.port, count: options.idle, nickPrefix: "i", channel: nil,
+                             batch: options.connectBatch, deadlineSeconds: 300, leaveDefaultRoom: true)
+            idle.settle()
+            if idle.failures > 0 { throw BenchError("\(idle.failures) idle connections failed while settling") }
+        }
+
         let swarm = Swarm(proto: options.proto)
+        var idleError: Error?
         try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "b",
-                          channel: options.channel, batch: options.connectBatch)
+                          channel: options.channel, batch: options.connectBatch) {
+            do { try serveIdle() } catch { idleError = error }
+        }
+        if let idleError { throw idleError }
         let senders = min(options.senders, options.clients)
         var nextSeq = [Int32](repeating: 0, count: options.clients * senders)
         var result = Result()
@@ -89,6 +116,7 @@ struct FanoutScenario {
         var turn = 0
         while result.sent < options.messages && monotonicNanoseconds() < stopSending {
             let now = monotonicNanoseconds()
+            try serveIdle(now: now)
             var allowed: Int
             if let rate = options.rate {
                 allowed = Int(Double(now - start) / 1e9 * rate) + 1 - result.sent
@@ -122,6 +150,7 @@ struct FanoutScenario {
         while result.deliveries + result.duplicated < result.expected && monotonicNanoseconds() < drainDeadline {
             swarm.flushAll()
             swarm.pump(timeoutMilliseconds: 10, handle)
+            try serveIdle()
         }
         result.seconds = Double(monotonicNanoseconds() - start) / 1e9
         result.generatorCPUNanoseconds = (processCPUNanoseconds(getpid()) ?? 0) - ownBefore
@@ -129,6 +158,9 @@ struct FanoutScenario {
             result.serverCPUNanoseconds = after - before
         }
         result.lost = max(0, result.expected - (result.deliveries - result.duplicated))
+        nextIdleService = 0
+        try serveIdle()
+        result.idleHeld = idle.clients.count - idle.failures
         return result
     }
 }

@@ -33,19 +33,22 @@ final class Swarm {
         watchingWrite.append(false)
     }
 
-    /// One poll and the work it reports. `onLine(client, line)` sees every line.
-    func pump(timeoutMilliseconds: Int32, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) {
+    /// One poll and the work it reports. `onLine(client, line)` sees every line. Returns how
+    /// many sockets were ready (at most 256 per call).
+    @discardableResult
+    func pump(timeoutMilliseconds: Int32, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) -> Int {
         pump(timeoutNanoseconds: Int64(timeoutMilliseconds) * 1_000_000, onLine)
     }
 
-    func pump(timeoutNanoseconds: Int64, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) {
+    @discardableResult
+    func pump(timeoutNanoseconds: Int64, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) -> Int {
         for index in clients.indices where clients[index].wantsWrite != watchingWrite[index] {
             watchingWrite[index].toggle()
             parley_epoll_watch(epollFD, clients[index].fd, 1, watchingWrite[index] ? 1 : 0, UInt64(index))
         }
         let ready = parley_epoll_wait(epollFD, &readyTokens, &readyEvents, Int32(readyTokens.count),
                                       max(timeoutNanoseconds, 0))
-        guard ready > 0 else { return }
+        guard ready > 0 else { return 0 }
         for slot in 0..<Int(ready) {
             let index = Int(readyTokens[slot])
             let revents = Int32(readyEvents[slot])
@@ -62,6 +65,30 @@ final class Swarm {
                 }
             }
         }
+        return Int(ready)
+    }
+
+    /// Serves idle clients without waiting: reads whatever is there (answering PINGs), a
+    /// bounded number of rounds, then sends the replies.
+    func service() {
+        var rounds = 0
+        while pump(timeoutNanoseconds: 0, { _, _ in }) == readyTokens.count && rounds < 100 { rounds += 1 }
+        flushAll()
+    }
+
+    /// Reads until nothing has arrived for `quietSeconds` (at most `maxSeconds`): the tail of
+    /// the welcome bursts, so that it does not land in what is measured next.
+    func settle(quietSeconds: Double = 0.2, maxSeconds: Double = 10) {
+        let start = monotonicNanoseconds()
+        var lastLine = start
+        while true {
+            let now = monotonicNanoseconds()
+            if now - lastLine >= UInt64(quietSeconds * 1e9) || now - start >= UInt64(maxSeconds * 1e9) { return }
+            flushAll()
+            var got = false
+            pump(timeoutMilliseconds: 20) { _, _ in got = true }
+            if got { lastLine = monotonicNanoseconds() }
+        }
     }
 
     /// Sends what was queued without waiting for POLLOUT.
@@ -72,9 +99,13 @@ final class Swarm {
     }
 
     /// Connects `count` clients (at most `batch` registering at once) and waits until each is
-    /// registered and, when `channel` is given, has joined it.
+    /// registered and, when `channel` is given, has joined it. Without a channel,
+    /// `leaveDefaultRoom` makes plain clients leave the room the server put them in, so that
+    /// they are in no room at all (IRC clients start in none). `onTurn` runs once per loop turn
+    /// (for example to keep other clients served meanwhile).
     func connect(host: String, port: Int, count: Int, nickPrefix: String, channel: String?,
-                 batch: Int = 200, deadlineSeconds: Double = 60) throws {
+                 batch: Int = 200, deadlineSeconds: Double = 60, leaveDefaultRoom: Bool = false,
+                 onTurn: () -> Void = {}) throws {
         let deadline = monotonicNanoseconds() + UInt64(deadlineSeconds * 1e9)
         var done = 0
         while clients.count < count || done < count {
@@ -88,12 +119,18 @@ final class Swarm {
                 let client = clients[index]
                 if !client.registered && proto.isRegistration(line) {
                     client.registered = true
-                    if let channel { client.queue(proto.join(channel)) } else { done += 1 }
+                    if let channel {
+                        client.queue(proto.join(channel))
+                    } else {
+                        if leaveDefaultRoom, let part = proto.leaveDefaultRoom { client.queue(part) }
+                        done += 1
+                    }
                 } else if client.registered && !client.joined && proto.isJoinDone(line, channel: channel ?? "") {
                     client.joined = true
                     done += 1
                 }
             }
+            onTurn()
             if monotonicNanoseconds() > deadline {
                 throw BenchError("only \(done) of \(count) clients were ready after \(deadlineSeconds) s")
             }

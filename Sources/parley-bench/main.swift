@@ -14,11 +14,10 @@ struct ParleyBench: ParsableCommand {
 struct Target: ParsableArguments {
     @Option(help: "Server address (IPv4 loopback only).") var host = "127.0.0.1"
     @Option(help: "Server port.") var port: Int = 4000
-    @Option(help: "plain or irc.") var proto: String = "plain"
+    @Option(help: "The protocol to speak.") var proto: BenchProtocol = .plain
     @Option(name: .customLong("server-pid"), help: "The server's pid, to read its CPU time and memory from /proc.") var serverPID: Int32?
 
     func validate() throws {
-        guard BenchProtocol(rawValue: proto) != nil else { throw ValidationError("--proto is plain or irc") }
         guard host.hasPrefix("127.") else { throw ValidationError("--host must be a loopback address (127.x.x.x)") }
     }
 }
@@ -36,13 +35,19 @@ struct Fanout: ParsableCommand {
     @Option(help: "Stop sending after this many seconds even if messages remain.") var seconds = 30.0
     @Option(help: "Label for the JSON line (for example the server's name).") var label = "server"
     @Option(name: .customLong("connect-batch"), help: "Clients registering at once while setting up (small for servers with a short listen backlog).") var connectBatch = 50
+    @Option(help: "Other registered clients to hold idle (in no room, answering PINGs) from before the room is set up until the end.") var idle = 0
+
+    func validate() throws {
+        guard idle >= 0 else { throw ValidationError("--idle cannot be negative") }
+    }
 
     func run() throws {
+        if idle > 0 { try requireFileDescriptors(idle + clients) }
         var options = FanoutScenario.Options()
         options.connectBatch = connectBatch
         options.host = target.host
         options.port = target.port
-        options.proto = BenchProtocol(rawValue: target.proto)!
+        options.proto = target.proto
         options.clients = clients
         options.senders = senders
         options.messages = messages
@@ -50,13 +55,14 @@ struct Fanout: ParsableCommand {
         options.rate = rate
         options.seconds = seconds
         options.serverPID = target.serverPID
+        options.idle = idle
         let result = try FanoutScenario(options: options).run()
         let perSecond = Double(result.deliveries) / result.seconds
         let cpuPerDelivery = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.deliveries, 1)) }
         let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
         let maxMicros = Double(result.latency.maxNanoseconds) / 1000
-        var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(clients),"
-        json += "\"senders\":\(senders),\"mode\":\"\(rate == nil ? "max" : "rate")\",\"rate\":\(rate.map { "\($0)" } ?? "null"),"
+        var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
+        json += "\"idle\":\(result.idleHeld),\"senders\":\(senders),\"mode\":\"\(rate == nil ? "max" : "rate")\",\"rate\":\(rate.map { "\($0)" } ?? "null"),"
         json += "\"sent\":\(result.sent),\"deliveries\":\(result.deliveries),\"expected\":\(result.expected),"
         json += "\"lost\":\(result.lost),\"duplicated\":\(result.duplicated),\"reordered\":\(result.reordered),"
         json += "\"seconds\":\(round3(result.seconds)),\"deliveries_per_second\":\(Int(perSecond)),"
@@ -69,7 +75,8 @@ struct Fanout: ParsableCommand {
         print("fanout \(label): \(result.deliveries) deliveries in \(round3(result.seconds)) s = \(Int(perSecond)) /s; "
               + "latency p50 \(p50) µs, p99 \(p99) µs, max \(round3(maxMicros)) µs; lost \(result.lost), duplicated \(result.duplicated)"
               + (cpuPerDelivery.map { "; server CPU \(round3($0)) ns/delivery" } ?? "")
-              + "; busy: server \(serverBusy.map { "\(Int($0))%" } ?? "?"), generator \(Int(generatorBusy))%")
+              + "; busy: server \(serverBusy.map { "\(Int($0))%" } ?? "?"), generator \(Int(generatorBusy))%"
+              + (idle > 0 ? "; \(result.idleHeld) idle clients held" : ""))
         if result.lost > 0 || result.duplicated > 0 { throw ExitCode(2) }
     }
 }
@@ -84,13 +91,13 @@ struct Storm: ParsableCommand {
     @Option(help: "Label for the JSON line.") var label = "server"
 
     func run() throws {
-        let result = try StormScenario(host: target.host, port: target.port, proto: BenchProtocol(rawValue: target.proto)!,
+        let result = try StormScenario(host: target.host, port: target.port, proto: target.proto,
                                        clients: clients, deadlineSeconds: seconds, serverPID: target.serverPID).run()
         let allIn = result.registered == clients
         let cpu = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.registered, 1)) / 1000 }
         let p50 = result.latency.percentileMicroseconds(0.5) / 1000, p99 = result.latency.percentileMicroseconds(0.99) / 1000
         let rate = Double(result.registered) / result.seconds
-        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(clients),"
+        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
               + "\"registered\":\(result.registered),\"failed\":\(result.failed),\"seconds\":\(round3(result.seconds)),\"registrations_per_second\":\(Int(rate)),"
               + "\"latency_ms\":{\"p50\":\(round3(p50)),\"p99\":\(round3(p99))},"
               + "\"server_cpu_us_per_registration\":\(cpu.map { "\(round3($0))" } ?? "null"),"
@@ -119,19 +126,27 @@ struct Idle: ParsableCommand {
     }
 
     func run() throws {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        guard limit.rlim_cur >= rlim_t(clients + 64) else {
-            throw ValidationError("the file-descriptor limit is \(limit.rlim_cur); raise it (ulimit -n) above \(clients + 64)")
-        }
-        let result = try IdleScenario(host: target.host, port: target.port, proto: BenchProtocol(rawValue: target.proto)!,
+        try requireFileDescriptors(clients)
+        let result = try IdleScenario(host: target.host, port: target.port, proto: target.proto,
                                       clients: clients, holdSeconds: hold, serverPID: target.serverPID!, batch: connectBatch).run()
         let perConnection = Double(Int64(result.rssAfter) - Int64(result.rssBefore)) / Double(max(result.held, 1)) / 1024
-        print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto)\",\"clients\":\(result.held),"
+        print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(result.held),"
               + "\"rss_before_kib\":\(result.rssBefore / 1024),\"rss_after_kib\":\(result.rssAfter / 1024),"
               + "\"rss_per_connection_kib\":\(round3(perConnection)),\"connect_seconds\":\(round3(result.connectSeconds))}")
         print("idle \(label): held \(result.held) clients; server RSS \(result.rssBefore / 1024) KiB -> \(result.rssAfter / 1024) KiB = "
               + "\(round3(perConnection)) KiB per connection")
+    }
+}
+
+/// `plain` or `irc`: ArgumentParser checks the value and lists the choices in --help.
+extension BenchProtocol: ExpressibleByArgument {}
+
+/// Refuses to start when the file-descriptor limit cannot hold `sockets` connections.
+func requireFileDescriptors(_ sockets: Int) throws {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    guard limit.rlim_cur >= rlim_t(sockets + 64) else {
+        throw ValidationError("the file-descriptor limit is \(limit.rlim_cur); raise it (ulimit -n) above \(sockets + 64)")
     }
 }
 

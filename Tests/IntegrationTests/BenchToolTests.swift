@@ -40,6 +40,28 @@ final class BenchToolTests: XCTestCase {
         XCTAssertEqual(result["lost"] as? Int, 0)
     }
 
+    func testFanoutAmongIdleClientsHoldsThemAndLosesNothing() throws {
+        let server = try TestServer(config: "[limits]\nmax_clients_per_ip = 200\n")
+        for (proto, port) in [("irc", server.ircPort), ("plain", server.port)] {
+            for rate in [nil, "400"] as [String?] {
+                let result = try runBench(["fanout", "--proto", proto, "--port", String(port), "--clients", "6", "--senders", "2",
+                                           "--messages", "60", "--idle", "50", "--server-pid", String(server.pid)]
+                                          + (rate.map { ["--rate", $0] } ?? []))
+                let what = "\(proto), \(rate ?? "max")"
+                XCTAssertEqual(result["idle"] as? Int, 50, what)
+                XCTAssertEqual(result["clients"] as? Int, 6, what)
+                XCTAssertEqual(result["mode"] as? String, rate == nil ? "max" : "rate", what)
+                XCTAssertEqual(result["deliveries"] as? Int, 60 * 5, "idle clients are not in the busy room: \(what)")
+                XCTAssertEqual(result["lost"] as? Int, 0, what)
+                XCTAssertEqual(result["duplicated"] as? Int, 0, what)
+                XCTAssertNotNil(result["server_cpu_ns_per_delivery"] as? Double, what)
+            }
+        }
+        // Without --idle the line has the same shape, with idle 0.
+        let plain = try runBench(["fanout", "--proto", "irc", "--port", String(server.ircPort), "--clients", "3", "--messages", "10"])
+        XCTAssertEqual(plain["idle"] as? Int, 0)
+    }
+
     func testStormRegistersEveryoneAndIdleHoldsThem() throws {
         let server = try TestServer(config: "[limits]\nmax_clients_per_ip = 200\n")
         let storm = try runBench(["storm", "--proto", "irc", "--port", String(server.ircPort), "--clients", "50",
@@ -68,6 +90,9 @@ final class BenchToolTests: XCTestCase {
     func testBadArgumentsAreRefusedWithAReason() throws {
         let (status, output) = try runProcess(bench, ["fanout", "--proto", "smtp"])
         XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(output.contains("--proto is plain or irc"), output)
+        XCTAssertTrue(output.contains("smtp") && output.contains("'plain'") && output.contains("'irc'"), output)
+        let (idleStatus, idleOutput) = try runProcess(bench, ["fanout", "--idle=-1"])
+        XCTAssertNotEqual(idleStatus, 0)
+        XCTAssertTrue(idleOutput.contains("--idle cannot be negative"), idleOutput)
     }
 }
