@@ -1,3 +1,10 @@
+// Named zones come from Foundation's TimeZone, which never touches the process's environment
+// (setenv("TZ") is not thread-safe, and TZ is the whole server's). FoundationEssentials alone
+// knows only fixed offsets; FoundationInternationalization adds the tz database through the
+// ICU that ships with Swift. The parley binary already links both (its dependencies use
+// Foundation), so loading this plugin maps no new libraries.
+import FoundationEssentials
+import FoundationInternationalization
 import Glibc
 import ParleyPluginKit
 
@@ -13,7 +20,7 @@ final class Timestamp: Plugin {
         enum Zone {
             case fixed(Int)          // seconds east of UTC
             case local               // the server's TZ
-            case named(ZoneOffsets)  // an IANA zone such as Europe/Berlin, daylight saving included
+            case named(TimeZone)     // an IANA zone such as Europe/Berlin, daylight saving included
         }
 
         let format: String
@@ -23,18 +30,22 @@ final class Timestamp: Plugin {
             try config.requireOnly(["format", "timezone"])
             format = try config.string("format", default: "[%H:%M:%S]")
             guard !format.isEmpty, format.utf8.count <= 64 else { throw PluginError("format: 1 to 64 bytes of strftime format") }
-            let name = try config.string("timezone", default: "UTC")
+            zone = try Self.parseZone(try config.string("timezone", default: "UTC"))
+        }
+
+        static func parseZone(_ name: String) throws -> Zone {
             switch name {
-            case "UTC", "Z": zone = .fixed(0)
-            case "local": zone = .local
+            case "UTC", "Z": return .fixed(0)
+            case "local": return .local
             default:
-                if let parsed = parseOffset(name) {
-                    zone = .fixed(parsed)
-                } else if ZoneOffsets.exists(name) {
-                    zone = .named(ZoneOffsets(name: name))
-                } else {
-                    throw PluginError("timezone: '\(name)' is not UTC, local, an offset like +02:00 or a zone in /usr/share/zoneinfo like Europe/Berlin")
+                if let parsed = parseOffset(name) { return .fixed(parsed) }
+                // A name of the tz database: present under /usr/share/zoneinfo (so not ICU's
+                // own "GMT+2" or "PST", nor zone.tab) and known to Foundation.
+                if !name.contains(".."), !name.hasPrefix("/"), access("/usr/share/zoneinfo/\(name)", R_OK) == 0,
+                   let zone = TimeZone(identifier: name) {
+                    return .named(zone)
                 }
+                throw PluginError("timezone: '\(name)' is not UTC, local, an offset like +02:00 or a zone in /usr/share/zoneinfo like Europe/Berlin")
             }
         }
     }
@@ -108,45 +119,11 @@ func display(_ nanoseconds: Int64, _ settings: Timestamp.Settings) -> String {
     case .local:
         localtime_r(&seconds, &parts)
     case .named(let zone):
-        var shifted = seconds + zone.offset(at: seconds)
+        // Runs once a second at most (the caller caches the text) and takes about 0.1 µs.
+        var shifted = seconds + zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
         gmtime_r(&shifted, &parts)
     }
     return strftime(settings.format, parts)
-}
-
-/// A named zone's UTC offset, worked out with the C library's own tz database. Switching TZ
-/// makes glibc re-read the zone file, so the offset is cached for a quarter of an hour (daylight
-/// saving changes on such boundaries). Everything runs on the loop thread, and TZ is put back
-/// at once, so nothing else sees the switch.
-final class ZoneOffsets {
-    let name: String
-    private var validFrom: time_t = 0
-    private var validUntil: time_t = 0
-    private var cached = 0
-
-    init(name: String) {
-        self.name = name
-    }
-
-    static func exists(_ name: String) -> Bool {
-        !name.contains("..") && !name.hasPrefix("/") && access("/usr/share/zoneinfo/\(name)", R_OK) == 0
-    }
-
-    func offset(at seconds: time_t) -> Int {
-        if seconds >= validFrom && seconds < validUntil { return cached }
-        let previous = getenv("TZ").map { String(cString: $0) }
-        setenv("TZ", name, 1)
-        tzset()
-        var moment = seconds
-        var parts = tm()
-        localtime_r(&moment, &parts)
-        if let previous { setenv("TZ", previous, 1) } else { unsetenv("TZ") }
-        tzset()
-        cached = parts.tm_gmtoff
-        validFrom = seconds - seconds % 900
-        validUntil = validFrom + 900
-        return cached
-    }
 }
 
 func strftime(_ format: String, _ parts: tm) -> String {

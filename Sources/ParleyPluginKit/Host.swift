@@ -5,8 +5,11 @@ import CParleyPlugin
 public final class Host {
     let handle: OpaquePointer
     let api: UnsafePointer<parley_host_api>
-    /// Closure boxes handed to the server as userdata; released at shutdown.
+    /// Hook and command closures handed to the server as userdata; released at shutdown.
     private var boxes: [Unmanaged<AnyObject>] = []
+    /// Timer closures by timer id, each holding one retain: a one-shot's is released when it
+    /// has run, any timer's when it is cancelled, the rest at shutdown.
+    private var timers: [UInt64: Unmanaged<TimerBox>] = [:]
 
     init(handle: OpaquePointer, api: UnsafePointer<parley_host_api>) {
         self.handle = handle
@@ -14,8 +17,12 @@ public final class Host {
     }
 
     func releaseBoxes() {
+        // Taken out first: a released closure's captures may deinit and call back in here.
+        let boxes = self.boxes, timers = self.timers
+        self.boxes = []
+        self.timers = [:]
         boxes.forEach { $0.release() }
-        boxes = []
+        timers.values.forEach { $0.release() }
     }
 
     private func retain(_ box: AnyObject) -> UnsafeMutableRawPointer {
@@ -110,12 +117,40 @@ public final class Host {
     }
 
     private func schedule(_ milliseconds: UInt64, repeating: Bool, _ body: @escaping () -> Void) -> Timer {
-        let userdata = retain(Box(body))
-        let id = api.pointee.timer_add(handle, milliseconds, repeating ? 1 : 0, { _, userdata in
+        let box = TimerBox(body, repeating: repeating)
+        let unmanaged = Unmanaged.passRetained(box)
+        let id = api.pointee.timer_add(handle, milliseconds, repeating ? 1 : 0, { handle, userdata in
             guard let userdata else { return }
-            Unmanaged<Box<() -> Void>>.fromOpaque(userdata).takeUnretainedValue().value()
-        }, userdata)
+            // A strong reference for the whole run: the closure may cancel its own timer (or,
+            // for a one-shot, be released below) and must not be freed while it runs.
+            let box = Unmanaged<TimerBox>.fromOpaque(userdata).takeUnretainedValue()
+            // The server has already forgotten a one-shot that fires; so does the SDK.
+            if !box.repeating { Instances.host(for: handle)?.forgetTimer(box.id) }
+            withExtendedLifetime(box) { box.body() }
+        }, unmanaged.toOpaque())
+        if id == 0 {
+            // Refused (called from another thread, or after shutdown): the server never saw it.
+            unmanaged.release()
+        } else {
+            // Timers only fire on the loop thread, which is this one: not before this returns.
+            box.id = id
+            timers[id] = unmanaged
+        }
         return Timer(id: id, host: self)
+    }
+
+    /// Releases a timer's closure, once; later calls (or a cancel after it ran) do nothing.
+    fileprivate func forgetTimer(_ id: UInt64) {
+        let removed = timers.removeValue(forKey: id)
+        removed?.release()  // outside the access to `timers`: a deinit may cancel or schedule
+    }
+
+    /// Cancels with the server, then releases the closure unless the server refused the call
+    /// (from another thread: it may still fire, so the closure must stay).
+    fileprivate func cancelTimer(_ id: UInt64) {
+        guard id != 0 else { return }
+        let status = api.pointee.timer_cancel(handle, id)
+        if status == Int32(PARLEY_OK) || status == Int32(PARLEY_ERR_NOT_FOUND) { forgetTimer(id) }
     }
 
     // MARK: Bots and output
@@ -161,12 +196,28 @@ final class Box<T> {
     init(_ value: T) { self.value = value }
 }
 
+/// A timer's closure, with what its trampoline needs to release a one-shot after it ran.
+final class TimerBox {
+    let body: () -> Void
+    let repeating: Bool
+    /// Set right after `timer_add` returns, before the timer can fire.
+    var id: UInt64 = 0
+
+    init(_ body: @escaping () -> Void, repeating: Bool) {
+        self.body = body
+        self.repeating = repeating
+    }
+}
+
+/// A scheduled timer. `id` is 0 when the server refused it (called from another thread).
 public struct Timer {
     public let id: UInt64
     let host: Host
 
+    /// Stops the timer and releases its closure. Safe to call more than once, after a
+    /// one-shot has run, and from inside the timer's own closure.
     public func cancel() {
-        _ = host.api.pointee.timer_cancel(host.handle, id)
+        host.cancelTimer(id)
     }
 }
 
