@@ -14,6 +14,7 @@
 #   bench/compare.sh                  # the whole matrix, 3 runs each
 #   RUNS=1 SERVERS="parley ngircd" bench/compare.sh
 #   RUNS=1 SERVERS="parley ngircd" SCENARIOS="fanout100+idle2000" bench/compare.sh
+#   SERVERS="parley-poll parley-before=/tmp/old/.build/release" SCENARIOS="fanout100 rate100" bench/compare.sh
 #
 # Output: one JSON line per run in $OUT (default bench/results.jsonl) and a table at the end.
 set -euo pipefail
@@ -24,7 +25,8 @@ SCENARIOS=${SCENARIOS:-"fanout100 fanout100+idle10000 fanout1000 rate100 rate100
 OUT=${OUT:-bench/results.jsonl}
 for server in $SERVERS; do
   case $server in parley|parley-poll|parley-epoll|ngircd|inspircd) ;;
-    *) echo "unknown server $server (parley, parley-poll, parley-epoll, ngircd, inspircd)" >&2; exit 1 ;; esac
+    parley-*=*) [ -x "${server#*=}/parley" ] || { echo "$server: no parley in ${server#*=}" >&2; exit 1; } ;;
+    *) echo "unknown server $server (parley, parley-poll, parley-epoll, parley-NAME=DIR, ngircd, inspircd)" >&2; exit 1 ;; esac
 done
 for label in $SCENARIOS; do
   [[ $label =~ ^(fanout100|fanout1000|rate100|storm2000|idle10000|(fanout100|rate100)\+idle[0-9]+)$ ]] ||
@@ -122,14 +124,18 @@ CONF
 }
 
 # The name a server's JSON lines carry: `parley` is parley-poll.
-canonical() { case $1 in parley) echo parley-poll ;; *) echo "$1" ;; esac; }
+# parley-NAME=DIR is another build of Parley (its folder DIR), labelled parley-NAME: on poll,
+# or on epoll when NAME contains "epoll" (before-and-after comparisons in one run).
+canonical() { case $1 in parley) echo parley-poll ;; *=*) echo "${1%%=*}" ;; *) echo "$1" ;; esac; }
+binary_of() { case $1 in *=*) echo "${1#*=}/parley" ;; *) echo "$bin/parley" ;; esac; }
+config_of() { case $(canonical "$1") in *epoll*) echo parley-epoll ;; *) echo parley-poll ;; esac; }
 
 server_pid=""
 start_server() {  # $1 = name, $2 = port; waits until the port accepts; fails if it does not
   write_configs "$2"
   case $(canonical "$1") in
-    parley-poll|parley-epoll)
-      taskset -c 0 "$bin/parley" --config "$work/$(canonical "$1").toml" --plain 127.0.0.1:0 2>"$work/server.log" & ;;
+    parley-*)
+      taskset -c 0 "$(binary_of "$1")" --config "$work/$(config_of "$1").toml" --plain 127.0.0.1:0 2>"$work/server.log" & ;;
     ngircd) taskset -c 0 /usr/sbin/ngircd -n -f "$work/ngircd.conf" >"$work/server.log" 2>&1 & ;;
     inspircd) taskset -c 0 /usr/sbin/inspircd --nofork --nopid --runasroot --config "$work/inspircd.conf" >"$work/server.log" 2>&1 & ;;
     *) echo "unknown server $1 (parley, parley-poll, parley-epoll, ngircd, inspircd)" >&2; exit 1 ;;
@@ -156,10 +162,10 @@ stop_server() {
 batch() { case $1 in ngircd) echo 8 ;; inspircd) echo 1000 ;; *) echo 200 ;; esac; }
 
 run() {  # $1 = server, $2 = scenario label, rest = parley-bench arguments
-  local server; server=$(canonical "$1")
+  local spec=$1 server; server=$(canonical "$1")
   local label=$2; shift 2
   local port; port=$(free_port)
-  if ! start_server "$server" "$port"; then
+  if ! start_server "$spec" "$port"; then
     echo "{\"label\":\"$server/$label\",\"failed\":true}" | tee -a "$OUT"
     return 0
   fi

@@ -8,15 +8,8 @@ public final class ChatServer {
     private var usersByNick: [String: ChatUser] = [:]
     private var roomsByName: [String: Room] = [:]
     private var nextUserID: UInt64 = 1
-    /// Room messages are encoded into it one after another (see `OutBytes`).
-    private let messageArena = MessageArena()
-    /// Room messages accepted this loop turn and not yet written to the members' queues.
-    private var pendingRoomMessages: [ChatMessage] = []
-    /// Set by the server, whose before-sleep step calls `deliverPendingRoomMessages()` every
-    /// turn. Off (tests of the core alone), room messages are delivered at once.
-    public var holdsRoomMessagesBack = false
-    public var hasPendingRoomMessages: Bool { !pendingRoomMessages.isEmpty }
-    private var spareRoomMessages: [ChatMessage] = []
+    /// The server enables it and delivers it from its before-sleep step.
+    public let heldBack = HeldBackRoomMessages()
     /// Recently departed users, newest last, for WHOWAS.
     public private(set) var whowas: [WhowasEntry] = []
     /// The most users at once since start (LUSERS).
@@ -60,7 +53,7 @@ public final class ChatServer {
 
     private func persistentRoom(_ name: String) -> Room {
         if let room = room(named: name) { return room }
-        let room = Room(name: name)
+        let room = Room(name: name, heldBack: heldBack)
         // Everyone lands in the default room, so anyone may set its topic.
         room.modes.topicLocked = false
         roomsByName[room.foldedName] = room
@@ -80,7 +73,7 @@ public final class ChatServer {
                          client: ChatClient) throws(ChatError) -> ChatUser {
         if let error = nickError(nick) { throw error }
         let user = ChatUser(id: nextUserID, nick: nick, username: username, host: host,
-                            realName: realName, client: client)
+                            realName: realName, client: client, heldBack: heldBack)
         nextUserID += 1
         users[user.id] = user
         usersByNick[user.foldedNick] = user
@@ -89,7 +82,6 @@ public final class ChatServer {
     }
 
     public func changeNick(_ user: ChatUser, to nick: String) throws(ChatError) {
-        deliverPendingRoomMessages()
         if let error = nickError(nick, for: user) { throw error }
         guard nick != user.nick else { return }
         let oldNick = user.nick
@@ -99,7 +91,7 @@ public final class ChatServer {
         usersByNick[user.foldedNick] = user
         var audience = usersSharingRooms(with: user)
         audience.append(user)
-        Delivery.deliver(.nickChanged(user, oldNick: oldNick), to: audience)
+        emit(.nickChanged(user, oldNick: oldNick), to: audience)
         listener?.userChangedNick(user, oldNick: oldNick)
     }
 
@@ -109,10 +101,9 @@ public final class ChatServer {
     /// Bans, +i, +k and +l are enforced; an invite lets one past +i, +l and bans once.
     @discardableResult
     public func join(_ user: ChatUser, roomNamed name: String, key: String? = nil) throws(ChatError) -> Room {
-        deliverPendingRoomMessages()
         if let reason = rules.roomProblem(name) { throw .invalidRoom(name, reason: reason) }
         let room = roomsByName[Casemapping.fold(name)] ?? {
-            let created = Room(name: name)
+            let created = Room(name: name, heldBack: heldBack)
             roomsByName[created.foldedName] = created
             return created
         }()
@@ -131,23 +122,21 @@ public final class ChatServer {
         room.add(user)
         if founding { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
         user.rooms.append(room)
-        Delivery.deliver(.joined(user, room), to: room.members)
+        emit(.joined(user, room), to: room.members)
         listener?.userJoined(user, room)
         return room
     }
 
     public func part(_ user: ChatUser, roomNamed name: String, reason: String?) throws(ChatError) {
-        deliverPendingRoomMessages()
         guard let room = room(named: name) else { throw .noSuchRoom(name) }
         guard room.contains(user) else { throw .notInRoom(room.name) }
-        Delivery.deliver(.parted(user, room, reason: reason), to: room.members)
+        emit(.parted(user, room, reason: reason), to: room.members)
         leave(user, room)
         listener?.userParted(user, room, reason: reason)
     }
 
     /// Removes a user everywhere and tells everyone who shared a room with them, once each.
     public func quit(_ user: ChatUser, reason: String) {
-        deliverPendingRoomMessages()
         guard users[user.id] === user else { return }
         whowas.append(WhowasEntry(nick: user.nick, username: user.username, host: user.host,
                                   realName: user.realName, leftAt: wallClockSeconds()))
@@ -159,18 +148,17 @@ public final class ChatServer {
         if user.isInvisible { invisibleCount -= 1 }
         if user.isServerOperator { serverOperatorCount -= 1 }
         if user.isBot { botCount -= 1 }
-        Delivery.deliver(.quit(user, reason: reason), to: audience)
+        emit(.quit(user, reason: reason), to: audience)
         user.client = nil
         listener?.userQuit(user, reason: reason)
     }
 
     public func setTopic(_ room: Room, text: String, by user: ChatUser) throws(ChatError) {
-        deliverPendingRoomMessages()
         guard room.contains(user) else { throw .notInRoom(room.name) }
         if room.modes.topicLocked && !room.isOperator(user) { throw .notRoomOperator(room.name) }
         guard text.utf8.count <= rules.topicLength else { throw .topicTooLong(limit: rules.topicLength) }
         room.topic = text.isEmpty ? nil : Room.Topic(text: text, setBy: user.nick, setAt: wallClockSeconds())
-        Delivery.deliver(.topicChanged(room, by: user), to: room.members)
+        emit(.topicChanged(room, by: user), to: room.members)
     }
 
     private func leave(_ user: ChatUser, _ room: Room) {
@@ -197,11 +185,8 @@ public final class ChatServer {
 
     /// Routes a message through the plugin chain: room messages reach every other member,
     /// private ones their target; then observers (bots) see what was delivered.
-    /// Room messages are written to the members' queues at the end of the loop turn, all of a
-    /// turn's messages to a room at once, so each member is visited once per turn rather than
-    /// once per message. Everything else that reaches a client or changes what a message would
-    /// look like or who gets it (nick changes, joins, parts, quits, kicks, direct replies) first
-    /// delivers what is pending, so every client still sees events in the order they happened.
+    /// Room messages are held back until the loop's before-sleep step, and written to the
+    /// members' queues in runs (see `HeldBackRoomMessages` for how order is kept).
     @discardableResult
     public func send(_ message: ChatMessage) throws(ChatError) -> ChatMessage? {
         var message = message
@@ -221,14 +206,9 @@ public final class ChatServer {
         }
         switch message.target {
         case .room(let room):
-            if holdsRoomMessagesBack {
-                pendingRoomMessages.append(message)
-            } else {
-                RoomMessageDelivery.deliver([message], in: room, arena: messageArena)
-            }
+            heldBack.accept(message, in: room)
         case .user(let recipient):
-            deliverPendingRoomMessages()
-            Delivery.deliver(.message(message), to: CollectionOfOne(recipient))
+            emit(.message(message), to: CollectionOfOne(recipient))
         }
         chain?.observe(message)
         return message
@@ -249,44 +229,40 @@ public final class ChatServer {
     // MARK: Operators of rooms and of the server
 
     public func kick(_ target: ChatUser, from room: Room, by user: ChatUser, reason: String) throws(ChatError) {
-        deliverPendingRoomMessages()
         guard room.contains(user) else { throw .notInRoom(room.name) }
         guard room.isOperator(user) else { throw .notRoomOperator(room.name) }
         guard room.contains(target) else { throw .userNotInRoom(nick: target.nick, room: room.name) }
         let reason = String(decoding: Array(reason.utf8).prefix(rules.topicLength), as: UTF8.self)
-        Delivery.deliver(.kicked(room, target: target, by: user, reason: reason), to: room.members)
+        emit(.kicked(room, target: target, by: user, reason: reason), to: room.members)
         leave(target, room)
         listener?.userParted(target, room, reason: "Kicked by \(user.nick): \(reason)")
     }
 
     public func invite(_ target: ChatUser, to room: Room, by user: ChatUser) throws(ChatError) {
-        deliverPendingRoomMessages()
         guard room.contains(user) else { throw .notInRoom(room.name) }
         if room.modes.inviteOnly && !room.isOperator(user) { throw .notRoomOperator(room.name) }
         guard !room.contains(target) else { throw .alreadyInRoom(nick: target.nick, room: room.name) }
         room.invited.insert(target.id)
-        Delivery.deliver(.invited(room, target: target, by: user), to: CollectionOfOne(target))
+        emit(.invited(room, target: target, by: user), to: CollectionOfOne(target))
     }
 
     /// Applies MODE changes by a room operator and announces what changed, as one line.
     /// Returns the problems with individual changes (unknown nicks), which were skipped.
     @discardableResult
     public func changeModes(of room: Room, by user: ChatUser, _ changes: [RoomModeChange]) throws(ChatError) -> [ChatError] {
-        deliverPendingRoomMessages()
         guard room.isOperator(user) || user.isServerOperator else { throw .notRoomOperator(room.name) }
         let (letters, params, problems) = room.apply(changes, by: user, users: usersByNick)
         if !letters.isEmpty {
-            Delivery.deliver(.roomModeChanged(room, by: user, modes: letters, params: params), to: room.members)
+            emit(.roomModeChanged(room, by: user, modes: letters, params: params), to: room.members)
         }
         return problems
     }
 
     /// Sets or clears the away message; sharers with away-notify are told.
     public func setAway(_ user: ChatUser, _ message: String?) {
-        deliverPendingRoomMessages()
         guard user.away != message else { return }
         user.away = message
-        Delivery.deliver(.awayChanged(user), to: usersSharingRooms(with: user))
+        emit(.awayChanged(user), to: usersSharingRooms(with: user))
     }
 
     public func setInvisible(_ user: ChatUser, _ invisible: Bool) {
@@ -303,7 +279,6 @@ public final class ChatServer {
 
     /// KILL: a server operator disconnects a user; the client's connection closes with the reason.
     public func kill(_ target: ChatUser, by user: ChatUser, reason: String) throws(ChatError) {
-        deliverPendingRoomMessages()
         guard user.isServerOperator else { throw .notServerOperator }
         let why = "Killed (\(user.nick) (\(reason)))"
         if let client = target.client {
@@ -314,9 +289,8 @@ public final class ChatServer {
 
     /// WALLOPS: a message from an operator to every server operator.
     public func wallops(_ text: String, from user: ChatUser) throws(ChatError) {
-        deliverPendingRoomMessages()
         guard user.isServerOperator else { throw .notServerOperator }
-        Delivery.deliver(.wallops(from: user, text), to: users.values.filter(\.isServerOperator))
+        emit(.wallops(from: user, text), to: users.values.filter(\.isServerOperator))
     }
 
     // MARK: Bots
@@ -329,31 +303,14 @@ public final class ChatServer {
         return bot
     }
 
-    /// Delivers the room messages held back this turn, in the order they were accepted.
-    /// Delivery only renders and queues bytes: nothing in it may send a direct reply or close
-    /// a connection synchronously, or a nested call would overtake the rest of this batch.
-    public func deliverPendingRoomMessages() {
-        guard !pendingRoomMessages.isEmpty else { return }
-        // Two buffers take turns, so holding messages back allocates nothing per turn.
-        var messages = spareRoomMessages
-        swap(&messages, &pendingRoomMessages)
-        defer {
-            messages.removeAll(keepingCapacity: true)
-            spareRoomMessages = messages
-        }
-        var start = 0
-        while start < messages.count {
-            guard case .room(let room) = messages[start].target else { start += 1; continue }
-            var end = start + 1
-            while end < messages.count, case .room(let next) = messages[end].target, next === room { end += 1 }
-            RoomMessageDelivery.deliver(messages[start..<end], in: room, arena: messageArena)
-            start = end
-        }
+    /// Every core event reaches clients here: what is held back goes first.
+    private func emit<Users: Sequence<ChatUser>>(_ event: ChatEvent, to users: Users) {
+        heldBack.deliver()
+        Delivery.deliver(event, to: users)
     }
 
     /// A server notice to the given users (a plugin command's result, for example).
     public func sendServerNotice<Users: Sequence<ChatUser>>(_ text: String, to users: Users) {
-        deliverPendingRoomMessages()
-        Delivery.deliver(.serverNotice(text), to: users)
+        emit(.serverNotice(text), to: users)
     }
 }

@@ -1,8 +1,12 @@
-/// The core's view of a client (or, later, a plugin's bot): who it is and where it sits.
+/// The core's view of a client or a plugin's bot: who it is and where it sits.
 /// It knows nothing of sockets: output goes through its `client`.
 public final class ChatUser {
     public let id: UInt64
-    public internal(set) var nick: String
+    /// Held-back messages show their sender's nick when written: a change passes the barrier.
+    public internal(set) var nick: String {
+        willSet { heldBack.deliver() }
+    }
+    private unowned let heldBack: HeldBackRoomMessages
     public internal(set) var foldedNick: String
     public let username: String
     public let host: String
@@ -11,7 +15,9 @@ public final class ChatUser {
     public internal(set) var rooms: [Room] = []
     /// Strong for speed on the fan-out path; `ChatServer.quit` clears it, which breaks the
     /// session -> user -> session cycle when the connection goes.
-    public internal(set) var client: ChatClient?
+    public internal(set) var client: ChatClient? {
+        willSet { heldBack.deliver() }
+    }
     /// A plugin's bot: no connection, and other bots never answer it.
     public internal(set) var isBot = false
     /// The away message, or nil when present.
@@ -25,7 +31,9 @@ public final class ChatUser {
 
     public var hostmask: String { "\(nick)!\(username)@\(host)" }
 
-    init(id: UInt64, nick: String, username: String, host: String, realName: String, client: ChatClient) {
+    init(id: UInt64, nick: String, username: String, host: String, realName: String, client: ChatClient,
+         heldBack: HeldBackRoomMessages) {
+        self.heldBack = heldBack
         self.id = id
         self.nick = nick
         self.foldedNick = Casemapping.fold(nick)

@@ -19,7 +19,11 @@ public final class Room {
     public private(set) var members: [ChatUser] = []
     private var memberSlot: [UInt64: Int] = [:]
 
-    init(name: String) {
+    /// Membership decides who gets a held-back message: changing it passes the barrier.
+    private unowned let heldBack: HeldBackRoomMessages
+
+    init(name: String, heldBack: HeldBackRoomMessages) {
+        self.heldBack = heldBack
         self.name = name
         self.foldedName = Casemapping.fold(name)
         self.createdAt = wallClockSeconds()
@@ -36,6 +40,7 @@ public final class Room {
 
     func add(_ user: ChatUser) {
         guard memberSlot[user.id] == nil else { return }
+        heldBack.deliver()
         memberSlot[user.id] = members.count
         members.append(user)
     }
@@ -57,6 +62,7 @@ public final class Room {
     }
 
     func remove(_ user: ChatUser) {
+        heldBack.deliver()
         status[user.id] = nil
         guard let slot = memberSlot.removeValue(forKey: user.id) else { return }
         let last = members.count - 1

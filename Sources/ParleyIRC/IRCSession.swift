@@ -19,7 +19,7 @@ final class IRCSession: ClientSession, ChatClient {
     var passwordAccepted = false
     /// They decide how messages look to this client, so held-back ones are delivered first.
     var caps: Set<IRCCapability> = [] {
-        willSet { services.chat.deliverPendingRoomMessages() }
+        willSet { services.chat.heldBack.deliver() }
         didSet { capsKey = 0x0200 | caps.reduce(0) { $0 | $1.renderBit } }
     }
     /// Clients with the same render-relevant caps share rendered bytes.

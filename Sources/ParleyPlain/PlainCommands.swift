@@ -1,11 +1,30 @@
 import ParleyChat
 
 /// The plain protocol's slash commands: one table drives dispatch, usage errors and /help.
+/// How many words a command takes comes from its usage text (`[word]` is optional), so the
+/// text and the check cannot drift; `freeText` commands' last word takes the rest of the line.
 struct PlainCommand: Sendable {
     let name: String
     let usage: String
     let summary: String
+    let words: (required: Int, most: Int?)
     let run: @Sendable (PlainSession, ChatUser, PlainArguments) -> Void
+
+    init(name: String, usage: String, summary: String, freeText: Bool = false,
+         run: @escaping @Sendable (PlainSession, ChatUser, PlainArguments) -> Void) {
+        self.name = name
+        self.usage = usage
+        self.summary = summary
+        let parameters = usage.split(separator: " ").dropFirst()
+        let required = parameters.filter { !$0.hasPrefix("[") }.count
+        words = (required, freeText ? nil : parameters.count)
+        self.run = run
+    }
+
+    func accepts(_ arguments: PlainArguments) -> Bool {
+        let count = arguments.words.count
+        return count >= words.required && (words.most.map { count <= $0 } ?? true)
+    }
 }
 
 /// The words after a command; `rest` keeps spacing for free text such as messages.
@@ -39,10 +58,9 @@ extension PlainSession {
     static let commands: [PlainCommand] = [
         PlainCommand(name: "join", usage: "/join #room [key]", summary: "join a room (creating it if needed) and talk there") { session, user, args in
             let words = args.words
-            guard (1...2).contains(words.count) else { return session.usage("join") }
             session.join(String(words[0]), key: words.count == 2 ? String(words[1]) : nil, as: user)
         },
-        PlainCommand(name: "part", usage: "/part [#room] [reason]", summary: "leave a room (the current one by default)") { session, user, args in
+        PlainCommand(name: "part", usage: "/part [#room] [reason]", summary: "leave a room (the current one by default)", freeText: true) { session, user, args in
             let (roomName, reason) = args.optionalRoom(orElse: session.focus?.name)
             guard let roomName else { return session.error("you are not in a room; usage: /part [#room] [reason]") }
             do {
@@ -56,7 +74,6 @@ extension PlainSession {
             }
         },
         PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics") { session, _, args in
-            guard args.isEmpty else { return session.usage("rooms") }
             let rooms = session.chat.rooms.filter(session.canSee)
             for room in rooms {
                 let count = "\(room.memberCount) \(room.memberCount == 1 ? "member" : "members")"
@@ -66,7 +83,6 @@ extension PlainSession {
             session.say("-!- \(rooms.count) \(rooms.count == 1 ? "room" : "rooms")")
         },
         PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)") { session, _, args in
-            guard args.words.count <= 1 else { return session.usage("who") }
             guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
                 return session.error("you are not in a room; usage: /who #room")
             }
@@ -76,7 +92,7 @@ extension PlainSession {
             }
             session.describeRoom(room)
         },
-        PlainCommand(name: "topic", usage: "/topic [#room] [text]", summary: "show a room's topic, or set it") { session, user, args in
+        PlainCommand(name: "topic", usage: "/topic [#room] [text]", summary: "show a room's topic, or set it", freeText: true) { session, user, args in
             let (roomName, text) = args.optionalRoom(orElse: session.focus?.name)
             guard let roomName else { return session.error("you are not in a room; usage: /topic #room [text]") }
             guard let room = session.chat.room(named: roomName) else {
@@ -93,19 +109,18 @@ extension PlainSession {
                 session.error(session.describe(error))
             }
         },
-        PlainCommand(name: "msg", usage: "/msg nick text", summary: "send a private message") { session, user, args in
-            guard let (nick, text) = args.splitFirst(), !text.isEmpty else { return session.usage("msg") }
+        PlainCommand(name: "msg", usage: "/msg nick text", summary: "send a private message", freeText: true) { session, user, args in
+            guard let (nick, text) = args.splitFirst() else { return }
             guard let target = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
             if let sent = session.send(ChatMessage(sender: user, target: .user(target), kind: .say, text: text.rest)) {
                 session.say("-> *\(target.nick)* \(PlainText.sanitize(sent.text))")
             }
         },
-        PlainCommand(name: "me", usage: "/me action", summary: "describe an action in the current room") { session, user, args in
-            guard !args.isEmpty else { return session.usage("me") }
+        PlainCommand(name: "me", usage: "/me action", summary: "describe an action in the current room", freeText: true) { session, user, args in
             session.sayInFocus(args.rest, kind: .action, as: user)
         },
         PlainCommand(name: "nick", usage: "/nick newnick", summary: "change your nickname") { session, user, args in
-            guard args.words.count == 1, let nick = args.words.first else { return session.usage("nick") }
+            guard let nick = args.words.first else { return }
             do {
                 let old = user.nick
                 try session.chat.changeNick(user, to: String(nick))
@@ -115,8 +130,8 @@ extension PlainSession {
                 session.error(session.describe(error))
             }
         },
-        PlainCommand(name: "kick", usage: "/kick nick [reason]", summary: "room operators: remove someone from the current room") { session, user, args in
-            guard let (nick, reason) = args.splitFirst() else { return session.usage("kick") }
+        PlainCommand(name: "kick", usage: "/kick nick [reason]", summary: "room operators: remove someone from the current room", freeText: true) { session, user, args in
+            guard let (nick, reason) = args.splitFirst() else { return }
             guard let room = session.focus else { return session.error("you are not in a room") }
             guard let target = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
             do {
@@ -125,7 +140,7 @@ extension PlainSession {
                 session.error(session.describe(error))
             }
         },
-        PlainCommand(name: "mode", usage: "/mode [#room] [+|-modes] [params]", summary: "show or change room modes (i m n s t k l o v b)") { session, user, args in
+        PlainCommand(name: "mode", usage: "/mode [#room] [+|-modes] [params]", summary: "show or change room modes (i m n s t k l o v b)", freeText: true) { session, user, args in
             var words = args.words.map(String.init)
             let name = words.first?.hasPrefix("#") == true ? words.removeFirst() : session.focus?.name
             guard let name, let room = session.chat.room(named: name), session.canSee(room) else {
@@ -158,7 +173,6 @@ extension PlainSession {
         },
         PlainCommand(name: "invite", usage: "/invite nick [#room]", summary: "invite someone to a room (the current one by default)") { session, user, args in
             let words = args.words.map(String.init)
-            guard (1...2).contains(words.count) else { return session.usage("invite") }
             guard let target = session.chat.user(nick: words[0]) else { return session.error("no user is called \(words[0])") }
             guard let name = words.count == 2 ? words[1] : session.focus?.name, let room = session.chat.room(named: name) else {
                 return session.error("no such room; usage: /invite nick #room")
@@ -170,11 +184,11 @@ extension PlainSession {
                 session.error(session.describe(error))
             }
         },
-        PlainCommand(name: "away", usage: "/away [message]", summary: "mark yourself away (no message: back)") { session, user, args in
+        PlainCommand(name: "away", usage: "/away [message]", summary: "mark yourself away (no message: back)", freeText: true) { session, user, args in
             session.chat.setAway(user, args.isEmpty ? nil : args.rest)
             session.say(args.isEmpty ? "-!- You are back" : "-!- You are marked away: \(args.rest)")
         },
-        PlainCommand(name: "quit", usage: "/quit [reason]", summary: "leave the server") { session, _, args in
+        PlainCommand(name: "quit", usage: "/quit [reason]", summary: "leave the server", freeText: true) { session, _, args in
             session.quit(reason: args.isEmpty ? "Quit" : "Quit: \(args.rest)")
         },
         PlainCommand(name: "help", usage: "/help [command]", summary: "list commands, or explain one") { session, _, args in
@@ -199,7 +213,6 @@ extension PlainSession {
         },
         PlainCommand(name: "oper", usage: "/oper name password", summary: "become a server operator") { session, user, args in
             let words = args.words
-            guard words.count == 2 else { return session.usage("oper") }
             let name = String(words[0])
             guard session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) else {
                 return session.error("wrong operator name or password")
@@ -226,6 +239,7 @@ extension PlainSession {
         let name = body[..<nameEnd].lowercased()
         let arguments = PlainArguments(body[nameEnd...])
         if let command = Self.commands.first(where: { $0.name == name }) {
+            guard command.accepts(arguments) else { return error("usage: \(command.usage) - \(command.summary)") }
             return command.run(self, user, arguments)
         }
         if services.pluginCommands?.runCommand(name, arguments: arguments.rest, caller: user, room: focus) == true { return }
@@ -236,10 +250,5 @@ extension PlainSession {
         guard user?.isServerOperator != true else { return true }
         error("/\(command) is for operators; use /oper name password first")
         return false
-    }
-
-    func usage(_ name: String) {
-        let command = Self.commands.first { $0.name == name }!
-        error("usage: \(command.usage) - \(command.summary)")
     }
 }

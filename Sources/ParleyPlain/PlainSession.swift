@@ -14,7 +14,7 @@ final class PlainSession: ClientSession, ChatClient {
     /// The room plain text goes to: the one joined last, unless parted. It decides how room
     /// messages look to this client, so held-back ones are delivered before it changes.
     var focus: Room? {
-        willSet { services.chat.deliverPendingRoomMessages() }
+        willSet { services.chat.heldBack.deliver() }
     }
     private var registrationTimer: TimerID?
 

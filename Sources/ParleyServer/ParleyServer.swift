@@ -55,8 +55,8 @@ public final class ParleyServer: SessionServices {
         logLevel.value = config.logLevel
         connections.writeCoalescingNanoseconds = UInt64(config.limits.writeCoalesceMicroseconds) * 1000
         frontEnds = [.plain: PlainFrontEnd(services: self), .irc: IRCFrontEnd(services: self)]
-        chat.holdsRoomMessagesBack = true
-        connections.beforeDirectOutput = { [unowned chat] in chat.deliverPendingRoomMessages() }
+        chat.heldBack.isEnabled = true
+        connections.beforeDirectOutput = { [unowned chat] in chat.heldBack.deliver() }
         loop.beforeSleep = { [unowned self] in beforeSleep() }
     }
 
@@ -66,10 +66,10 @@ public final class ParleyServer: SessionServices {
         // 1. Bots answer what this turn's messages triggered (from outside every hook).
         plugins?.deliverBotMessages()
         // 2. Room messages accepted this turn reach every member's queue, in runs per room.
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         // 3. Failed connections close (their quits reach others), then queued output is written.
         connections.flush()
-        return plugins?.hasPendingBotMessages == true || chat.hasPendingRoomMessages || connections.hasWork
+        return plugins?.hasPendingBotMessages == true || !chat.heldBack.isEmpty || connections.hasWork
     }
 
     public var connectionCount: Int { sessions.count }

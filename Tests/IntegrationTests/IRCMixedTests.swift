@@ -147,6 +147,7 @@ final class IRCMixedTests: XCTestCase {
     }
 
     func testARealIRCClientLibraryChatsWithAPlainUser() throws {
+        try RequiredTool.pythonIRC.require()
         let script = PluginFolder.fixturesFolder + "/irc_client_session.py"
         let server = try TestServer(config: withPlugins)
         let plain = try server.register("plainuser")

@@ -51,8 +51,8 @@ final class TimerReleaseTests: XCTestCase {
         try folder.compileSwiftPlugin(["timer_probe.swift"], as: "TimerProbe")
         // glibc fills freed memory with this byte, so that a closure (or the SDK's box) used
         // after it was freed crashes the server instead of passing by luck.
-        let server = try EnvironmentServer(config: "plugins = [\"TimerProbe\"]\n", environment: ["MALLOC_PERTURB_": "165"],
-                                           arguments: folder.arguments)
+        let server = try TestServer(config: "plugins = [\"TimerProbe\"]\n", arguments: folder.arguments,
+                                     environment: ["MALLOC_PERTURB_": "165"])
         try server.waitForLog("plugin loaded", "plugin=TimerProbe")
 
         // Every closure goes, in its turn.
@@ -86,7 +86,7 @@ final class TimerReleaseTests: XCTestCase {
         XCTAssertLessThan(index("probe: ran inner"), index("probe: released inner"))
 
         // Nothing runs again, nothing is released twice, and the server is still fine.
-        usleep(100_000)  // twenty periods of the repeating timer
+        try server.waitForLog("probe: settled")  // twenty periods of the repeating timer on
         XCTAssertEqual(server.logLines.filter { $0.contains("crashed") }, [],
                        "the server crashed: a timer's closure or the SDK's box was used after it was freed")
         _ = try server.register("alice")

@@ -95,8 +95,8 @@ final class ChatServerTests: XCTestCase {
 
     /// Holds room messages back as the server does; the count is 1 while some are pending.
     private func holdingBack() -> () -> Int {
-        chat.holdsRoomMessagesBack = true
-        return { [chat] in chat.hasPendingRoomMessages ? 1 : 0 }
+        chat.heldBack.isEnabled = true
+        return { [chat] in !chat.heldBack.isEmpty ? 1 : 0 }
     }
 
     private func say(_ user: ChatUser, _ text: String, echo: Bool = false) throws {
@@ -119,13 +119,13 @@ final class ChatServerTests: XCTestCase {
         XCTAssertEqual(scheduled(), 1, "the messages wait for the before-sleep step")
         XCTAssertTrue(c.lines.isEmpty, "nothing is written before the end of the turn")
 
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         XCTAssertEqual(c.lines, ["<alice> one", "<bob> two", "<alice> three"])
         XCTAssertEqual(c.sendCalls, 1, "a member who sent none of the run gets one slice")
         XCTAssertEqual(b.lines, ["<alice> one", "<alice> three"], "a sender skips its own message")
         XCTAssertEqual(a.lines, ["<bob> two"])
         XCTAssertEqual([a, b, c].map(\.renderCalls).reduce(0, +), 3, "each message rendered once for the shared key")
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         XCTAssertEqual(c.lines.count, 3, "delivered once")
     }
 
@@ -138,7 +138,7 @@ final class ChatServerTests: XCTestCase {
         try say(alice, "before")
         try chat.changeNick(alice, to: "alicia")
         try say(alice, "after")
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         XCTAssertEqual(b.lines.first, "<alice> before")
         XCTAssertEqual(b.lines.last, "<alicia> after")
         XCTAssertEqual(b.lines.count, 3, "\(b.lines)")
@@ -153,7 +153,7 @@ final class ChatServerTests: XCTestCase {
         try say(alice, "still here?")
         try chat.part(bob, roomNamed: "#lobby", reason: nil)
         try say(alice, "gone")
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         XCTAssertEqual(b.lines.first, "<alice> still here?")
         XCTAssertFalse(b.lines.contains("<alice> gone"))
     }
@@ -168,7 +168,7 @@ final class ChatServerTests: XCTestCase {
         try say(bob, "first")
         try say(alice, "mine", echo: true)
         try say(bob, "third")
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         XCTAssertEqual(a.lines, ["<bob> first", "<alice> mine", "<bob> third"])
         XCTAssertEqual(a.sendCalls, 1)
     }
@@ -182,7 +182,7 @@ final class ChatServerTests: XCTestCase {
         b.sendCalls = 0
         let texts = (0..<3000).map { "message number \($0) with some padding to fill the arena" }
         for text in texts { try say(alice, text) }
-        chat.deliverPendingRoomMessages()
+        chat.heldBack.deliver()
         XCTAssertEqual(b.lines, texts.map { "<alice> \($0)" })
         XCTAssertGreaterThan(b.sendCalls, 1, "3,000 lines of ~60 bytes span more than one 64 KiB arena")
         XCTAssertLessThan(b.sendCalls, 10)

@@ -77,6 +77,10 @@ final class TimerProbe: Plugin {
             }
         }
 
+        // A mark 100 ms on (twenty periods of the repeating timer): the test waits for it to
+        // see that nothing cancelled runs again.
+        host.after(milliseconds: 100) { host.log(.info, "probe: settled") }
+
         // 5. Repeating and never cancelled: kept until the plugin is unloaded or reloaded.
         host.every(milliseconds: 20) { [token = Token("forever", host)] in _ = token }
 

@@ -18,6 +18,7 @@ final class PluginFolder {
 
     /// Compiles Fixtures/`source` into lib`name`.so here.
     func compile(_ source: String, as name: String, defines: [String] = []) throws {
+        try RequiredTool.cCompiler.require()
         let output = "\(path)/lib\(name).so"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

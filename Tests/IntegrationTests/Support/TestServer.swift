@@ -19,7 +19,10 @@ final class TestServer {
     /// Starts the server with `config` (TOML text) written to a temporary file. Core tests run
     /// without plugins (`plugins = []` is added unless the config names its own), so what
     /// they assert is the core alone; `embeddedDefaults` runs with no config file at all.
-    init(config: String? = nil, embeddedDefaults: Bool = false, arguments: [String] = []) throws {
+    /// `environment` adds variables for the server alone (TZ, LD_PRELOAD, MALLOC_PERTURB_):
+    /// the test process's own environment is never changed.
+    init(config: String? = nil, embeddedDefaults: Bool = false, arguments: [String] = [],
+         environment: [String: String] = [:]) throws {
         if embeddedDefaults {
             configPath = nil
         } else {
@@ -35,6 +38,9 @@ final class TestServer {
             args += ["--event-backend", backend]
         }
         process.arguments = args + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
