@@ -77,8 +77,6 @@ public enum ChatEvent {
     case roomModeChanged(Room, by: ChatUser, modes: String, params: [String])
     case awayChanged(ChatUser)
     case invited(Room, target: ChatUser, by: ChatUser)
-    /// From the server to everyone in a room (a typed command's result, for example).
-    case roomNotice(Room, String)
     case wallops(from: ChatUser, String)
     case serverNotice(String)
 }

@@ -32,8 +32,6 @@ struct IRCRenderer {
             return [line(source: user.hostmask, "AWAY", user.away.map { [$0] } ?? [])]
         case .invited(let room, let target, let user):
             return [line(source: user.hostmask, "INVITE", [target.nick, room.name])]
-        case .roomNotice(let room, let text):
-            return [line(source: serverName, "NOTICE", [room.name, text])]
         case .wallops(let user, let text):
             return [line(source: user.hostmask, "WALLOPS", [text])]
         case .serverNotice(let text):

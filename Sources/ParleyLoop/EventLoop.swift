@@ -27,7 +27,7 @@ public final class EventLoop {
         case .epoll: readiness = try EpollBackend()
         }
         wakeup = try Wakeup()
-        try addFileEvent(fd: wakeup.fd, events: .readable, handler: wakeup)
+        try addFileEvent(fd: wakeup.poster.fd, events: .readable, handler: wakeup)
     }
 
     // MARK: File events
@@ -65,11 +65,9 @@ public final class EventLoop {
 
     // MARK: The wake-up
 
-    /// Runs `work` on the loop thread soon, between events. The one call that is safe from
-    /// any thread; on the loop thread it defers work out of the caller's stack.
-    public func post(_ work: @escaping @Sendable () -> Void) {
-        wakeup.post(work)
-    }
+    /// What other threads hold to run work on the loop thread (`post`); the loop itself is
+    /// not Sendable.
+    public var poster: LoopPoster { wakeup.poster }
 
     /// Delivers these signals to `handler` on the loop thread.
     public func handleSignals(_ signals: [Int32], _ handler: @escaping (Int32) -> Void) throws(SystemError) {

@@ -32,7 +32,7 @@ enum PlainRenderer {
             return nil
         case .invited(let room, _, let user):
             return "-!- \(user.nick) invites you to \(room.name) (/join \(room.name))"
-        case .roomNotice(_, let text), .serverNotice(let text):
+        case .serverNotice(let text):
             return "-!- \(PlainText.sanitize(text))"
         case .wallops(let user, let text):
             return "-!- WALLOPS from \(user.nick): \(PlainText.sanitize(text))"

@@ -186,7 +186,7 @@ enum HostAPITable {
                 // through the loop's wake-up.
                 guard let plugin = LoadedPlugin.from(handle), let function else { return Int32(PARLEY_ERR_INVALID) }
                 let call = PostedCall(plugin: plugin, function: function, userdata: userdata)
-                plugin.host.loop.post { call.run() }
+                plugin.host.poster.post { call.run() }
                 return Int32(PARLEY_OK)
             }
         ))

@@ -22,6 +22,8 @@ public final class PluginHost {
     }
 
     package let loop: EventLoop
+    /// The loop's wake-up, for plugins' post() from any thread.
+    let poster: LoopPoster
     package let chat: ChatServer
     /// The running config; the server sets the fresh one before `reload()`.
     public var config: Config
@@ -53,6 +55,7 @@ public final class PluginHost {
 
     public init(loop: EventLoop, chat: ChatServer, config: Config, logger: Logger, directory: String) throws {
         self.loop = loop
+        self.poster = loop.poster
         self.chat = chat
         self.config = config
         self.logger = logger

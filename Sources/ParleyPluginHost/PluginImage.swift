@@ -29,7 +29,6 @@ final class PluginImage {
     let identity: FileIdentity
     let info: UnsafePointer<parley_plugin_info>
 
-    var name: String { String(cString: info.pointee.name) }
     var version: String { info.pointee.version.map { String(cString: $0) } ?? "?" }
     var abiVersion: String { "\(info.pointee.abi_major).\(info.pointee.abi_minor)" }
 

@@ -60,7 +60,7 @@ public enum Phase: Sendable {
     case transform
     /// May attach metadata with `Message.annotate`; cannot drop.
     case annotate
-    /// Read-only, after delivery: bots react here.
+    /// Read-only, once the message is accepted for delivery (nothing can stop it now): bots react here.
     case observe
 
     var abi: parley_phase {

@@ -71,7 +71,7 @@ typedef enum parley_phase {
     PARLEY_PHASE_VALIDATE = 0,  /* may REJECT (the sender is told why) or DROP */
     PARLEY_PHASE_TRANSFORM = 1, /* may rewrite the text (host->message_set_text), DROP or REJECT */
     PARLEY_PHASE_ANNOTATE = 2,  /* may attach metadata (host->message_annotate); cannot drop */
-    PARLEY_PHASE_OBSERVE = 3    /* read-only, after delivery: bots react here */
+    PARLEY_PHASE_OBSERVE = 3    /* read-only, once the message is accepted for delivery: bots react here */
 } parley_phase;
 
 typedef enum parley_verdict {
