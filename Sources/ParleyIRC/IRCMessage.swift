@@ -1,16 +1,16 @@
 /// One IRC protocol message: optional IRCv3 tags, optional source, a command and parameters.
 /// Parsing follows the modern client protocol: several spaces separate like one, and a
 /// parameter starting with ':' is the trailing one and may hold spaces.
-public struct IRCMessage: Equatable, Sendable {
-    public var tags: [(key: String, value: String)]
-    public var source: String?
-    public var command: String
-    public var params: [String]
+struct IRCMessage: Equatable, Sendable {
+    var tags: [(key: String, value: String)]
+    var source: String?
+    var command: String
+    var params: [String]
     /// Write the last parameter with ':' even when it need not be, as servers do for text
     /// (messages, reasons, numerics' descriptions). Not part of equality: both forms parse alike.
-    public var forceTrailing: Bool
+    var forceTrailing: Bool
 
-    public init(tags: [(key: String, value: String)] = [], source: String? = nil, command: String, params: [String] = [],
+    init(tags: [(key: String, value: String)] = [], source: String? = nil, command: String, params: [String] = [],
                 forceTrailing: Bool = false) {
         self.tags = tags
         self.source = source
@@ -19,17 +19,17 @@ public struct IRCMessage: Equatable, Sendable {
         self.forceTrailing = forceTrailing
     }
 
-    public static func == (lhs: IRCMessage, rhs: IRCMessage) -> Bool {
+    static func == (lhs: IRCMessage, rhs: IRCMessage) -> Bool {
         lhs.tags.elementsEqual(rhs.tags) { $0.key == $1.key && $0.value == $1.value }
             && lhs.source == rhs.source && lhs.command == rhs.command && lhs.params == rhs.params
     }
 
     /// The limits of the modern protocol: the message body (source, command, parameters)
     /// is at most 510 bytes without CR LF; the tags part at most 8191 bytes with its '@'.
-    public static let maxBodyBytes = 510
-    public static let maxTagBytes = 8191
+    static let maxBodyBytes = 510
+    static let maxTagBytes = 8191
 
-    public enum ParseError: Error, Equatable {
+    enum ParseError: Error, Equatable {
         case empty
         case tagsTooLong
         case bodyTooLong
@@ -38,7 +38,7 @@ public struct IRCMessage: Equatable, Sendable {
 
     /// Parses a line without its CR LF. Splitting works on UTF-8 bytes, not Characters: a
     /// space followed by a combining mark is one Character but still separates parameters.
-    public static func parse(_ line: Substring) throws(ParseError) -> IRCMessage {
+    static func parse(_ line: Substring) throws(ParseError) -> IRCMessage {
         var rest = line
         var tags: [(key: String, value: String)] = []
         if rest.utf8.first == UInt8(ascii: "@") {
@@ -144,14 +144,14 @@ public struct IRCMessage: Equatable, Sendable {
 
     /// The wire form without CR LF. The last parameter is written as trailing (':') when it
     /// must be: empty, containing a space, or starting with ':'.
-    public var serialized: String {
+    var serialized: String {
         var bytes: [UInt8] = []
         appendWireForm(to: &bytes)
         return String(decoding: bytes.dropLast(2), as: UTF8.self)
     }
 
     /// Appends the wire form with its CR LF straight into an output buffer.
-    public func appendWireForm(to bytes: inout [UInt8]) {
+    func appendWireForm(to bytes: inout [UInt8]) {
         if !tags.isEmpty {
             bytes.append(UInt8(ascii: "@"))
             for (index, tag) in tags.enumerated() {
