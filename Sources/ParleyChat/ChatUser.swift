@@ -15,9 +15,7 @@ public final class ChatUser {
     public internal(set) var rooms: [Room] = []
     /// Strong for speed on the fan-out path; `ChatServer.quit` clears it, which breaks the
     /// session -> user -> session cycle when the connection goes.
-    public internal(set) var client: ChatClient? {
-        willSet { heldBack.deliver() }
-    }
+    public internal(set) var client: ChatClient?
     /// A plugin's bot: no connection, and other bots never answer it.
     public internal(set) var isBot = false
     /// The away message, or nil when present.
