@@ -113,6 +113,13 @@ public protocol ChatClient: AnyObject {
     func send(_ bytes: OutBytes, _ range: Range<Int>)
     /// Ends the client's connection (KILL), after telling it why.
     func disconnect(reason: String)
+    /// The user is no longer in `room` (a part or a kick, wherever it came from), after
+    /// everyone was told.
+    func left(_ room: Room)
+}
+
+extension ChatClient {
+    public func left(_ room: Room) {}
 }
 
 /// Commands that plugins add, as front-ends see them.

@@ -132,6 +132,7 @@ public final class ChatServer {
         guard room.contains(user) else { throw .notInRoom(room.name) }
         emit(.parted(user, room, reason: reason), to: room.members)
         leave(user, room)
+        user.client?.left(room)
         listener?.userParted(user, room, reason: reason)
     }
 
@@ -235,6 +236,7 @@ public final class ChatServer {
         let reason = String(decoding: Array(reason.utf8).prefix(rules.topicLength), as: UTF8.self)
         emit(.kicked(room, target: target, by: user, reason: reason), to: room.members)
         leave(target, room)
+        target.client?.left(room)
         listener?.userParted(target, room, reason: "Kicked by \(user.nick): \(reason)")
     }
 

@@ -35,7 +35,6 @@ extension IRCSession {
                     continue
                 }
                 destination = .user(recipient)
-                if !isNotice, let away = recipient.away { numeric("301", recipient.nick, away) }
             }
             var outgoing = ChatMessage(sender: user, target: destination, kind: kind, text: text)
             outgoing.clientTags = clientTags
@@ -43,8 +42,10 @@ extension IRCSession {
             // A room message's echo travels with the room's fan-out, in order with the rest.
             if case .room = destination { outgoing.echoToSender = echo }
             do {
-                if let sent = try chat.send(outgoing), echo, case .user = destination {
-                    if let bytes = render(.message(sent)) { connection.send(bytes) }
+                // A private message's replies come once it is delivered: RPL_AWAY, then the echo.
+                if let sent = try chat.send(outgoing), case .user(let recipient) = destination {
+                    if !isNotice, let away = recipient.away { numeric("301", recipient.nick, away) }
+                    if echo, let bytes = render(.message(sent)) { connection.send(bytes) }
                 }
             } catch {
                 if case .rejected(let reason) = error, case .user = destination {

@@ -36,6 +36,12 @@ final class EpollBackend: ReadinessBackend {
             if error.errno == EINTR { return }
             throw error
         }
+        // In descriptor order, as poll reports them: the kernel's ready list follows arrival and
+        // re-queues sockets still ready, so without this the two backends would serve one
+        // turn's clients in different orders.
+        batch.withUnsafeMutableBufferPointer { buffer in
+            buffer[0..<Int(count)].sort { $0.fd < $1.fd }
+        }
         for index in 0..<Int(count) {
             ready.append((batch[index].fd, FileEvents(rawValue: UInt8(truncatingIfNeeded: batch[index].events))))
         }

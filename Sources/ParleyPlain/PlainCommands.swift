@@ -65,10 +65,6 @@ extension PlainSession {
             guard let roomName else { return session.error("you are not in a room; usage: /part [#room] [reason]") }
             do {
                 try session.chat.part(user, roomNamed: roomName, reason: reason.isEmpty ? nil : reason)
-                if session.focus.map({ !user.isIn($0) }) ?? false {
-                    session.focus = user.rooms.last
-                    if let focus = session.focus { session.say("-!- Now talking in \(focus.name)") }
-                }
             } catch {
                 session.error(session.describe(error))
             }

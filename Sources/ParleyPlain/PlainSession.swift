@@ -133,12 +133,6 @@ final class PlainSession: ClientSession, ChatClient {
     }
 
     func sayInFocus(_ text: String, kind: MessageKind, as user: ChatUser) {
-        // Kicks and parts from elsewhere (IRC KICK, JOIN 0) can take the focus room away.
-        if let current = focus, !user.isIn(current) {
-            focus = user.rooms.last
-            say("-!- You are no longer in \(current.name)" + (focus.map { "; now talking in \($0.name)" } ?? ""))
-            return
-        }
         guard let room = focus else {
             error("you are not in a room; /join #room first")
             return
@@ -223,6 +217,14 @@ final class PlainSession: ClientSession, ChatClient {
 
     func render(_ event: ChatEvent) -> OutBytes? {
         PlainRenderer.render(event, inFocus: renderKey(for: event) == Self.keyInFocus).map { OutBytes(line: $0) }
+    }
+
+    /// A part or a kick, from here or elsewhere (IRC KICK, JOIN 0): the focus moves at once,
+    /// so commands that default to it and plain text never aim at a room one has left.
+    func left(_ room: Room) {
+        guard room === focus, let user else { return }
+        focus = user.rooms.last
+        say(focus.map { "-!- Now talking in \($0.name)" } ?? "-!- You are in no room now; /join #room to talk")
     }
 
     func disconnect(reason: String) {

@@ -32,11 +32,11 @@ public final class PluginHost {
     public var reservedCommandNames: Set<String> = []
     public let directory: String
     /// The running generation of each plugin, in chain order.
-    private(set) var active: [LoadedPlugin] = []
+    var active: [LoadedPlugin] = []
     /// Every generation ever created: handles must stay valid for the life of the process.
-    private var allGenerations: [LoadedPlugin] = []
+    var allGenerations: [LoadedPlugin] = []
     private var images: [String: PluginImage] = [:]
-    private var generationCounter = 0
+    var generationCounter = 0
     private let copyDirectory: String
     let loopThread = pthread_self()
 
@@ -95,7 +95,7 @@ public final class PluginHost {
     }
 
     /// Finds, checks, loads (or reuses) the image and runs config_check.
-    private func prepare(name: String, settings: [Config.PluginSetting]) throws(PluginLoadError) -> LoadedPlugin {
+    func prepare(name: String, settings: [Config.PluginSetting]) throws(PluginLoadError) -> LoadedPlugin {
         let path = try PluginImage.locate(name, in: directory)
         if !config.plugins.allowInsecurePermissions {
             try PluginImage.checkPermissions(of: path, plugin: name)
@@ -129,7 +129,7 @@ public final class PluginHost {
 
     /// Runs initialize (and restore_state when handing over). On failure everything the
     /// plugin registered so far is removed.
-    private func start(_ plugin: LoadedPlugin, state: [UInt8]?) throws(PluginLoadError) {
+    func start(_ plugin: LoadedPlugin, state: [UInt8]?) throws(PluginLoadError) {
         plugin.state = .initializing
         let initialize = plugin.info.initialize!
         let status = withCConfig(plugin.settings) { config in
@@ -153,7 +153,7 @@ public final class PluginHost {
     }
 
     /// Shuts a generation down and removes its hooks, commands, timers and bots.
-    private func stop(_ plugin: LoadedPlugin, reason: String) {
+    func stop(_ plugin: LoadedPlugin, reason: String) {
         guard plugin.state == .running else { return }
         if let shutdown = plugin.info.shutdown {
             plugin.call("shutdown") { shutdown(plugin.handle) }
@@ -161,7 +161,7 @@ public final class PluginHost {
         removeEverything(of: plugin, botReason: reason)
     }
 
-    private func removeEverything(of plugin: LoadedPlugin, botReason: String = "Plugin unloaded") {
+    func removeEverything(of plugin: LoadedPlugin, botReason: String = "Plugin unloaded") {
         plugin.state = .retired
         for timer in plugin.timers.values { loop.timers.cancel(timer) }
         plugin.timers = [:]
@@ -185,119 +185,6 @@ public final class PluginHost {
         }
     }
 
-    // MARK: Reload
-
-    /// Applies the current config's plugin list: rebuilt files and changed settings get a
-    /// new generation (state handed over), removed plugins stop, new ones load. A plugin
-    /// whose new generation fails keeps its old generation running. Returns what happened.
-    @discardableResult
-    public func reload() -> [String] {
-        let plugins = config.plugins
-        var report: [String] = []
-        var next: [LoadedPlugin] = []
-        for name in plugins.chain {
-            let settings = plugins.sections[name] ?? []
-            let current = active.first { $0.name == name }
-            if let current, !needsNewGeneration(current, settings: settings) {
-                next.append(current)
-                continue
-            }
-            let candidate: LoadedPlugin
-            do {
-                candidate = try prepare(name: name, settings: settings)
-            } catch {
-                report.append(keepOrSkip(current, error))
-                if let current { next.append(current) }
-                continue
-            }
-            let saved = current.flatMap(saveState)
-            if let current { stop(current, reason: "Plugin reloading") }
-            do {
-                try start(candidate, state: saved)
-                next.append(candidate)
-                report.append("\(name): generation \(candidate.generation) running (\(candidate.image.version))")
-                logger.notice("plugin reloaded", metadata: ["plugin": "\(name)", "generation": "\(candidate.generation)",
-                                                           "version": "\(candidate.image.version)"])
-            } catch {
-                report.append(keepOrSkip(current, error))
-                if let revived = current.flatMap({ revive($0, state: saved) }) { next.append(revived) }
-            }
-        }
-        for plugin in active where !plugins.chain.contains(plugin.name) {
-            stop(plugin, reason: "Plugin unloaded")
-            report.append("\(plugin.name): unloaded")
-            logger.notice("plugin unloaded", metadata: ["plugin": "\(plugin.name)"])
-        }
-        active = next
-        rebuildHookOrder()
-        return report
-    }
-
-    private func needsNewGeneration(_ plugin: LoadedPlugin, settings: [Config.PluginSetting]) -> Bool {
-        guard plugin.state == .running, plugin.settings == settings,
-              let path = try? PluginImage.locate(plugin.name, in: directory) else { return true }
-        return PluginImage.identity(of: path) != plugin.image.identity || path != plugin.image.sourcePath
-    }
-
-    private func keepOrSkip(_ current: LoadedPlugin?, _ error: PluginLoadError) -> String {
-        let kept = current.map { "; the running version (\($0.image.version), generation \($0.generation)) keeps running" } ?? ""
-        logger.error("plugin reload failed", metadata: ["plugin": "\(error.plugin)", "file": "\(error.file ?? "-")",
-                                                       "reason": "\(error.reason)\(kept)"])
-        return "\(error.plugin): reload failed: \(error.reason)\(kept)"
-    }
-
-    private func saveState(_ plugin: LoadedPlugin) -> [UInt8]? {
-        guard plugin.state == .running, let save = plugin.info.save_state else { return nil }
-        let state = plugin.call("save_state") { save(plugin.handle) }
-        guard let pointer = state.ptr, state.len > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: state.len))
-    }
-
-    /// The new generation failed after the old one was shut down: start the old image again
-    /// with its old settings and the saved state, so the operator loses nothing.
-    private func revive(_ old: LoadedPlugin, state: [UInt8]?) -> LoadedPlugin? {
-        generationCounter += 1
-        let again = LoadedPlugin(name: old.name, image: old.image, generation: generationCounter,
-                                 settings: old.settings, host: self)
-        allGenerations.append(again)
-        do {
-            try start(again, state: state)
-            return again
-        } catch {
-            logger.error("plugin revive failed", metadata: ["plugin": "\(old.name)", "reason": "\(error.reason)"])
-            return nil
-        }
-    }
-
-    public func shutdownAll() {
-        for plugin in active.reversed() { stop(plugin, reason: "Server shutting down") }
-        active = []
-        removeCopyFolder()
-    }
-
-    // MARK: Reporting
-
-    /// What /plugins shows: versions, the resolved chain per phase, and time per hook.
-    public func describe() -> [String] {
-        var lines: [String] = []
-        if active.isEmpty { return ["No plugins loaded (plugin folder: \(directory))"] }
-        lines.append("Chain order: " + active.map { "\($0.name) \($0.image.version)" }.joined(separator: ", "))
-        let phaseNames = ["validate", "transform", "annotate", "observe"]
-        for (index, phase) in phaseNames.enumerated() {
-            let names = messageHooks[index].map(\.owner.name)
-            lines.append("  \(phase): " + (names.isEmpty ? "-" : names.joined(separator: " -> ")))
-        }
-        for plugin in active {
-            lines.append("\(plugin.name) \(plugin.image.version) (ABI \(plugin.image.abiVersion), generation \(plugin.generation), \(plugin.image.sourcePath))")
-            for (hook, stats) in plugin.stats {
-                lines.append("  \(hook): \(stats.calls) calls, total \(milliseconds(stats.totalNanoseconds)) ms, max \(milliseconds(stats.maxNanoseconds)) ms")
-            }
-            if !plugin.commandNames.isEmpty {
-                lines.append("  commands: " + plugin.commandNames.map { "/\($0)" }.joined(separator: " "))
-            }
-        }
-        return lines
-    }
 }
 
 /// Nanoseconds as milliseconds with three decimals, without Foundation.

@@ -216,11 +216,10 @@ final class CausalOrderTests: XCTestCase {
     }
 
     /// A plain client shows messages from its focus room bare and others with a [#room] prefix.
-    /// Kicked from its focus room, it learns on its next line that the focus moved; messages
-    /// others sent before that, in the same turn, still show as from another room. A /join
-    /// moves the focus from its place in the turn too.
-    /// Guards the `willSet` on `PlainSession.focus`: /join and /part flush in the core before
-    /// the focus moves, but the move after a kick happens in the session alone.
+    /// Kicked from its focus room, its focus moves at once (and it is told). A /join moves the
+    /// focus from its place in the turn too, and so does a /join of a room one is already in,
+    /// which changes nothing in the core: that path is what the `willSet` on
+    /// `PlainSession.focus` guards (rex).
     func testAPlainClientsRoomPrefixesFollowItsFocusWithinOneTurn() throws {
         let server = try TestServer()
         let ana = try Peer.irc(server, "ana", rooms: ["#r", "#lobby"])          // #r's operator
@@ -228,31 +227,41 @@ final class CausalOrderTests: XCTestCase {
         let pat = try Peer.plain(server, "pat", rooms: ["#r"])                  // focus #r
         let fay = try Peer.plain(server, "fay", rooms: [])                      // focus #lobby
         let gus = try Peer.irc(server, "gus", rooms: ["#lobby"])
+        let rex = try Peer.plain(server, "rex", rooms: ["#r"])                  // focus #r, in #lobby too
         let cy = try Peer.irc(server, "cy", rooms: ["#lobby", "#r"])
-        try drainAll([ana, ben, pat, fay, gus, cy])
+        try drainAll([ana, ben, pat, fay, gus, rex, cy])
 
         try inOneTurn(server, [
-            (ana, ["KICK #r pat :out", "PRIVMSG #lobby :a1"]),
+            // a0 is held back when fay joins #r: it must reach #r's members of that moment only.
+            (ana, ["KICK #r pat :out", "PRIVMSG #r :a0", "PRIVMSG #lobby :a1"]),
             (ben, ["b1"]),
-            // The first line only moves the focus (it was meant for #r, so it goes nowhere).
-            (pat, ["meant for #r", "again"]),
+            // The kick moved pat's focus to #lobby at once, so both lines go there.
+            (pat, ["typed before the kick arrived", "again"]),
             (fay, ["/join #r"]),
             (gus, ["PRIVMSG #lobby :g1"]),
+            // Already in #lobby: only the focus moves, after g1 and before c1 and c2.
+            (rex, ["/join #lobby"]),
             (cy, ["PRIVMSG #r :c1", "PRIVMSG #lobby :c2"]),
         ])
 
+        assertSees(rex, [
+            "-!- pat was kicked from #r by ana (out)", "<ana> a0", "[#lobby] <ana> a1", "[#lobby] <ben> b1",
+            "[#lobby] <pat> typed before the kick arrived", "[#lobby] <pat> again", "-!- fay joined #r",
+            "[#lobby] <gus> g1", "-!- #lobby has 7 members: @ana ben cy fay gus pat rex", "[#r] <cy> c1", "<cy> c2",
+        ])
         assertSees(pat, [
-            "-!- pat was kicked from #r by ana (out)", "[#lobby] <ana> a1", "[#lobby] <ben> b1",
-            "-!- You are no longer in #r; now talking in #lobby", "<gus> g1", "<cy> c2",
+            "-!- pat was kicked from #r by ana (out)", "-!- Now talking in #lobby", "<ana> a1", "<ben> b1",
+            "<gus> g1", "<cy> c2",
         ])
         assertSees(fay, [
-            "<ana> a1", "<ben> b1", "<pat> again", "-!- fay joined #r", "-!- #r has 3 members: @ana cy fay",
-            "[#lobby] <gus> g1", "<cy> c1", "[#lobby] <cy> c2",
+            "<ana> a1", "<ben> b1", "<pat> typed before the kick arrived", "<pat> again", "-!- fay joined #r",
+            "-!- #r has 4 members: @ana cy fay rex", "[#lobby] <gus> g1", "<cy> c1", "[#lobby] <cy> c2",
         ])
-        assertSees(ben, ["<ana> a1", "<pat> again", "<gus> g1", "<cy> c2"])
+        assertSees(ben, ["<ana> a1", "<pat> typed before the kick arrived", "<pat> again", "<gus> g1", "<cy> c2"])
         let a = anaSource
         assertSees(cy, [
-            "\(a) KICK #r pat :out", "\(a) PRIVMSG #lobby :a1", "\(benSource) PRIVMSG #lobby :b1",
+            "\(a) KICK #r pat :out", "\(a) PRIVMSG #r :a0", "\(a) PRIVMSG #lobby :a1", "\(benSource) PRIVMSG #lobby :b1",
+            ":pat!plain@127.0.0.1 PRIVMSG #lobby :typed before the kick arrived",
             ":pat!plain@127.0.0.1 PRIVMSG #lobby :again", ":fay!plain@127.0.0.1 JOIN #r", ":gus!~gus@127.0.0.1 PRIVMSG #lobby :g1",
         ])
     }

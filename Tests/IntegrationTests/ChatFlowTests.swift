@@ -186,9 +186,10 @@ final class PlainOperatorTests: XCTestCase {
         try alice.expect("error: unknown mode q")
         try bob.send("/kick alice enough\n")
         try alice.expect("-!- alice was kicked from #ops by bob (enough)")
-        // The kicked user's current room is gone: the next line says so instead of vanishing.
+        // The kicked user's current room is gone: the focus moves at once and says where to.
+        try alice.expect("-!- Now talking in #lobby")
         try alice.send("anyone?\n")
-        try alice.expect("-!- You are no longer in #ops; now talking in #lobby")
+        try bob.expect("[#lobby] <alice> anyone?")
         try bob.send("/mode +ib alice\n")
         try bob.expect("-!- bob set mode +ib alice!*@* on #ops")
         try alice.send("/join #ops\n")

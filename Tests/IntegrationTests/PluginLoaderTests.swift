@@ -21,6 +21,8 @@ final class PluginLoaderTests: XCTestCase {
         try server.waitForLog("plugin load failed", "plugin=NoEntry", "missing entry symbol parley_plugin_entry")
         try server.waitForLog("plugin load failed", "plugin=InitFails", "initialize failed: database unreachable")
         try server.waitForLog("plugin load failed", "plugin=ConfigRejects", "config rejected by the plugin: needs ok = \\\"yes\\\"")
+        // Nothing it tried to create during config_check exists: each call was refused.
+        try server.waitForLog("plugin=ConfigRejects", "during config_check: bot=0 timer=0 hook=-2 command=-2")
         try server.waitForLog("plugin load failed", "plugin=Missing", "no such file",
                               "available in \(dir): ConfigRejects, InitFails, NoEntry, Versioned, WrongABI")
         try server.waitForLog("plugin loaded", "plugin=Versioned")
@@ -29,6 +31,10 @@ final class PluginLoaderTests: XCTestCase {
         let bob = try server.register("bob")
         try alice.send("still serving\n")
         XCTAssertEqual(try bob.nextMessage(), "<alice> still serving (v1)")
+        try alice.send("/msg Sneaky hi\n")
+        try alice.expect("error: no user is called Sneaky")
+        try alice.send("/sneaky\n")
+        try alice.expect("error: unknown command /sneaky; type /help for the list")
     }
 
     func testARequiredPluginThatFailsStopsStartup() throws {
