@@ -136,14 +136,20 @@ final class CausalOrderTests: XCTestCase {
     /// direct replies (a numeric, a PONG, a plain reply) after them: the replies go out after
     /// the room messages that came first, the sender's echoes included.
     /// Guards the flush before a private message and `loop.beforeDirectOutput` (set by the
-    /// server, called by `Connection.send(_:)`).
-    func testPrivateMessagesAndRepliesKeepTheirPlaceAmongRoomMessages() throws {
-        let server = try TestServer()
+    /// In #r: ana (IRC, echo-message), ben (plain), cy (IRC) and eve (plain), in that order.
+    private func senderAndReceivers(_ server: TestServer) throws -> (Peer, Peer, Peer, Peer) {
         let ana = try Peer.irc(server, "ana", caps: ["echo-message"], rooms: ["#r"])
         let ben = try Peer.plain(server, "ben", rooms: ["#r"])
         let cy = try Peer.irc(server, "cy", rooms: ["#r"])
         let eve = try Peer.plain(server, "eve", rooms: ["#r"])
         try drainAll([ana, ben, cy, eve])
+        return (ana, ben, cy, eve)
+    }
+
+    /// server, called by `Connection.send(_:)`).
+    func testPrivateMessagesAndRepliesKeepTheirPlaceAmongRoomMessages() throws {
+        let server = try TestServer()
+        let (ana, ben, cy, eve) = try senderAndReceivers(server)
 
         try inOneTurn(server, [
             (ana, ["PRIVMSG #r :a1", "PRIVMSG cy :to cy", "PRIVMSG #r :a2", "PRIVMSG eve :to eve",
@@ -313,11 +319,7 @@ final class CausalOrderTests: XCTestCase {
     func testPluginCommandNoticesKeepTheirPlaceAmongRoomMessages() throws {
         let server = try TestServer(config: #"plugins = ["Dice"]"# + "\n")
         try server.waitForLog("plugin loaded", "plugin=Dice")
-        let ana = try Peer.irc(server, "ana", caps: ["echo-message"], rooms: ["#r"])
-        let ben = try Peer.plain(server, "ben", rooms: ["#r"])
-        let cy = try Peer.irc(server, "cy", rooms: ["#r"])
-        let eve = try Peer.plain(server, "eve", rooms: ["#r"])
-        try drainAll([ana, ben, cy, eve])
+        let (ana, ben, cy, eve) = try senderAndReceivers(server)
 
         try inOneTurn(server, [
             (ana, ["PRIVMSG #r :a1", "ROLL 1 2", "PRIVMSG #r :a2"]),
