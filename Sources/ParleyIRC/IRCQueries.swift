@@ -71,7 +71,7 @@ extension IRCSession {
     }
 
     func info() {
-        for line in ["Parley \(parleyVersion): a chat server in Swift.", "Plain text and IRC on one poll() loop, extended by .so plugins.",
+        for line in ["Parley \(parleyVersion): a chat server in Swift.", "Plain text and IRC on one event loop, extended by .so plugins.",
                      "Started \(IRCTime.format(services.startedAt))."] {
             numeric("371", line)
         }
