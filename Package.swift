@@ -48,8 +48,10 @@ let package = Package(
         .target(
             name: "CParleySys",
             dependencies: ["CParleyPlugin"],
-            linkerSettings: [.linkedLibrary("ffi"), .linkedLibrary("crypt")]
+            linkerSettings: [.linkedLibrary("ffi")]
         ),
+        // Password hashing (libcrypt), the chat core's only C: apart, so the core cannot reach the loop's shims.
+        .target(name: "CParleyCrypt", linkerSettings: [.linkedLibrary("crypt")]),
         // parley-bench's event loop (epoll); kept apart so the server's shims stay the server's.
         .target(name: "CBenchEpoll"),
         // The server's layers, lowest first; each imports only layers above it in this list, so
@@ -61,7 +63,7 @@ let package = Package(
         // Connections: non-blocking sockets, line framing, output queues, write coalescing.
         layer("ParleyTransport", ["ParleyLoop", "ParleyBytes", "CParleySys"]),
         // The chat core: users, rooms, modes, routing. No sockets, no wire formats.
-        layer("ParleyChat", ["ParleyBytes", "CParleySys"]),
+        layer("ParleyChat", ["ParleyBytes", "CParleyCrypt"]),
         // The config file: its schema, loading and validation.
         layer("ParleyConfig", ["ParleyChat", "ParleyTransport", "ParleyBytes", "ParleyLoop", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The plugin host: loading, the C host API, the chain, hooks, reload.
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyServer", "ParleyPluginHost", "ParleyConfig", "ParleyChat", "ParleyLoop",
+                "ParleyServer", "ParleyPluginHost", "ParleyConfig", "ParleyChat", "ParleyTransport", "ParleyLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
             ]
@@ -100,7 +102,7 @@ let package = Package(
         .target(name: "Dice", dependencies: ["CParleyPlugin"], path: "Plugins/Dice"),
 
         .testTarget(
-            name: "ParleyCoreTests",
+            name: "ParleyUnitTests",
             dependencies: ["ParleyServer", "ParleyPlain", "ParleyIRC", "ParleyFrontEnd", "ParleyPluginHost", "ParleyConfig",
                            "ParleyChat", "ParleyTransport", "ParleyBytes", "ParleyLoop", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]

@@ -1,3 +1,4 @@
+import Glibc
 import ParleyPluginKit
 
 /// Masks (or rejects) listed words: whole words only, case-insensitive, Unicode-aware,
@@ -123,5 +124,3 @@ func readFile(_ path: String) -> String? {
 
 @_cdecl("parley_plugin_entry")
 public func entry(_ major: UInt32, _ minor: UInt32) -> UnsafeRawPointer? { export(ProfanityFilter.self, major, minor) }
-
-import Glibc

@@ -62,6 +62,12 @@ int parley_wakeup_create(void) {
     return fd;
 }
 
+void parley_wakeup_close(int fd) {
+    /* The signal handler must never write to a descriptor that was closed (and maybe reused). */
+    if (wakeup_fd == fd) wakeup_fd = -1;
+    close(fd);
+}
+
 void parley_wakeup_notify(int fd) {
     uint64_t one = 1;
     /* A counter at its limit is still readable: the wake-up is not lost. */

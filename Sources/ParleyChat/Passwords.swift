@@ -1,4 +1,4 @@
-import CParleySys
+import CParleyCrypt
 
 /// Operator passwords are stored as crypt(3) hashes (yescrypt); the plain text never is.
 public func hashPassword(_ password: String) -> String? {

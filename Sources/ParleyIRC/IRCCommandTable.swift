@@ -1,13 +1,15 @@
 import ParleyChat
 
-/// One IRC command: what the table checks before its handler runs (451, 461, 481 come from
-/// here, never from the handlers), and the handler.
+/// One IRC command: what the table checks before its handler runs (451, 462, 461, 481 come
+/// from here, in that order, never from the handlers), and the handler.
 struct IRCCommand: Sendable {
     let name: String
     /// Fewer parameters than this is 461 ERR_NEEDMOREPARAMS.
     let minParams: Int
     /// Usable before registration completes; everything else is 451 until then.
     let beforeRegistration: Bool
+    /// Only for registering (PASS, USER): 462 ERR_ALREADYREGISTRED once registered.
+    let registrationOnly: Bool
     /// Server operators only: 481 ERR_NOPRIVILEGES for everyone else.
     let operatorOnly: Bool
     let run: @Sendable (IRCSession, IRCMessage) -> Void
@@ -18,15 +20,18 @@ struct IRCCommand: Sendable {
         self.name = name
         self.minParams = minParams
         self.beforeRegistration = false
+        self.registrationOnly = false
         self.operatorOnly = operatorOnly
         self.run = { session, message in run(session, message.params, session.user!) }
     }
 
     /// A command usable before registration too; the handler sees the whole message.
-    init(_ name: String, minParams: Int = 0, beforeRegistration: Bool, _ run: @escaping @Sendable (IRCSession, IRCMessage) -> Void) {
+    init(_ name: String, minParams: Int = 0, beforeRegistration: Bool, registrationOnly: Bool = false,
+         _ run: @escaping @Sendable (IRCSession, IRCMessage) -> Void) {
         self.name = name
         self.minParams = minParams
         self.beforeRegistration = beforeRegistration
+        self.registrationOnly = registrationOnly
         self.operatorOnly = false
         self.run = run
     }
@@ -36,9 +41,9 @@ struct IRCCommand: Sendable {
 enum IRCCommandTable {
     static let rows: [IRCCommand] = [
         // Registration and connection
-        IRCCommand("PASS", minParams: 1, beforeRegistration: true) { $0.pass($1.params) },
+        IRCCommand("PASS", minParams: 1, beforeRegistration: true, registrationOnly: true) { $0.pass($1.params) },
         IRCCommand("NICK", beforeRegistration: true) { $0.nick($1.params) },
-        IRCCommand("USER", minParams: 4, beforeRegistration: true) { $0.userCommand($1.params) },
+        IRCCommand("USER", minParams: 4, beforeRegistration: true, registrationOnly: true) { $0.userCommand($1.params) },
         IRCCommand("CAP", minParams: 1, beforeRegistration: true) { $0.capability($1.params) },
         IRCCommand("PING", beforeRegistration: true) { $0.pong($1.params) },
         IRCCommand("PONG", beforeRegistration: true) { _, _ in },
@@ -90,6 +95,7 @@ extension IRCSession {
             return numeric("421", name, "Unknown command")
         }
         guard user != nil || command.beforeRegistration else { return numeric("451", "You have not registered") }
+        guard user == nil || !command.registrationOnly else { return numeric("462", "You may not reregister") }
         guard message.params.count >= command.minParams else { return numeric("461", name, "Not enough parameters") }
         if command.operatorOnly && user?.isServerOperator != true {
             return numeric("481", "Permission Denied- You're not an IRC operator")

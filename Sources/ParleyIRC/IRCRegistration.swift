@@ -4,7 +4,7 @@ import ParleyChat
 extension IRCSession {
     func pass(_ params: [String]) {
         // PASS belongs before NICK and USER.
-        guard user == nil, pendingNick == nil && username == nil else { return numeric("462", "You may not reregister") }
+        guard pendingNick == nil && username == nil else { return numeric("462", "You may not reregister") }
         if let hash = services.config.server.passwordHash {
             passwordAccepted = verifyPassword(params[0], hash: hash)
         }
@@ -26,7 +26,7 @@ extension IRCSession {
     }
 
     func userCommand(_ params: [String]) {
-        guard user == nil, username == nil else { return numeric("462", "You may not reregister") }
+        guard username == nil else { return numeric("462", "You may not reregister") }
         username = "~" + String(params[0].filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
             .prefix(9)).ifEmpty("user")
         realName = params[3]
@@ -47,7 +47,7 @@ extension IRCSession {
     // MARK: CAP
 
     func capability(_ params: [String]) {
-        guard let sub = params.first?.uppercased() else { return numeric("461", "CAP", "Not enough parameters") }
+        let sub = params[0].uppercased()
         let nick = user?.nick ?? "*"
         switch sub {
         case "LS":

@@ -96,7 +96,9 @@ public final class EventLoop {
         ready.removeAll(keepingCapacity: true)
         try readiness.wait(timeoutNanoseconds: timeout, into: &ready)
         for (fd, events) in ready {
-            // A handler earlier in this turn may have closed this fd (or closed and reused it).
+            // A handler earlier in this turn may have closed this fd: it is skipped. Had the fd
+            // been reused meanwhile, its new handler sees a stale event, which costs it only a
+            // read or a flush that finds nothing to do.
             guard let handler = handlers[Int(fd)] else { continue }
             handler.handleFileEvents(events)
         }

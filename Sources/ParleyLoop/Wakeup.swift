@@ -1,5 +1,4 @@
 import CParleySys
-import Glibc
 import Synchronization
 
 /// The loop's one thread-safe wake-up, an eventfd. Other threads post work through it, and the
@@ -14,7 +13,7 @@ public final class LoopPoster: Sendable {
         guard fd >= 0 else { throw SystemError("eventfd") }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { parley_wakeup_close(fd) }
 
     /// Runs `work` on the loop thread soon, between events. Safe from any thread.
     public func post(_ work: @escaping @Sendable () -> Void) {

@@ -185,6 +185,7 @@ enum HostAPITable {
                 // The one call allowed from any thread: it reads only immutable fields and posts
                 // through the loop's wake-up.
                 guard let plugin = LoadedPlugin.from(handle), let function else { return Int32(PARLEY_ERR_INVALID) }
+                guard plugin.acceptsPosts.load(ordering: .acquiring) else { return Int32(PARLEY_ERR_STATE) }
                 let call = PostedCall(plugin: plugin, function: function, userdata: userdata)
                 plugin.host.poster.post { call.run() }
                 return Int32(PARLEY_OK)

@@ -4,6 +4,7 @@ import Glibc
 import ParleyChat
 import ParleyConfig
 import ParleyLoop
+import Synchronization
 
 /// Time spent in one kind of hook of one plugin.
 public struct HookStats: Sendable {
@@ -35,7 +36,12 @@ final class LoadedPlugin {
     let generation: Int
     let settings: [Config.PluginSetting]
     unowned let host: PluginHost
-    var state: State = .checking
+    var state: State = .checking {
+        didSet { acceptsPosts.store(state == .initializing || state == .running, ordering: .releasing) }
+    }
+    /// The stage, as other threads may read it: post() is refused (PARLEY_ERR_STATE) during
+    /// config_check and once retired, like every other call the stage does not allow.
+    let acceptsPosts = Atomic<Bool>(false)
     /// The reason set by the plugin with host->set_error, for the operator.
     var lastError: String?
     var timers: [UInt64: TimerID] = [:]

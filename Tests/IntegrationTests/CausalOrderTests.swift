@@ -17,13 +17,14 @@ import XCTest
 /// order the clients connected in; the tests connect the senders in the order their bursts are
 /// meant to be handled, and the expected transcripts follow that order.
 ///
-/// Each test names the flushes it guards; removing any one of them fails at least one test
-/// (ChatServer.kill's own flush excepted: see the KILL test).
+/// Order is kept by one barrier, `HeldBackRoomMessages.deliver()`, at nine choke points
+/// (docs/ARCHITECTURE.md, "Output order"). Each test names the barriers it guards; removing
+/// any one of the nine fails at least one test here.
 final class CausalOrderTests: XCTestCase {
     /// NICK, TOPIC, MODE and AWAY from an IRC sender and a plain one, each between two of its
     /// room messages; the next message shows the new nick, and a member the new +m silences
     /// later in the same turn is refused.
-    /// Guards the flushes in changeNick, setTopic, changeModes and setAway.
+    /// Guards the barrier on `ChatUser.nick`, `ChatServer.emit` and `beforeDirectOutput`.
     func testNickTopicModeAndAwayTakeEffectBetweenTheMessagesAroundThem() throws {
         let server = try TestServer()
         let ana = try Peer.irc(server, "ana", rooms: ["#r"])                    // #r's operator
@@ -73,7 +74,7 @@ final class CausalOrderTests: XCTestCase {
     /// JOIN, INVITE, KICK, PART and QUIT between room messages; plain /join and /part move the
     /// sender's focus, so its next lines go to the new room. The invited member gets past +i
     /// later in the same turn; the kicked one gets nothing after the kick and is refused.
-    /// Guards the flushes in join, invite, kick, part and quit.
+    /// Guards `ChatServer.emit`.
     func testJoinInviteKickPartAndQuitKeepTheirPlaceAmongRoomMessages() throws {
         let server = try TestServer()
         let ana = try Peer.irc(server, "ana", rooms: ["#r", "#inv"])            // operator of both
@@ -132,10 +133,6 @@ final class CausalOrderTests: XCTestCase {
         ] + plainQuit)
     }
 
-    /// Private messages (IRC and plain, to IRC and plain users) between room messages, and
-    /// direct replies (a numeric, a PONG, a plain reply) after them: the replies go out after
-    /// the room messages that came first, the sender's echoes included.
-    /// Guards the flush before a private message and `loop.beforeDirectOutput` (set by the
     /// In #r: ana (IRC, echo-message), ben (plain), cy (IRC) and eve (plain), in that order.
     private func senderAndReceivers(_ server: TestServer) throws -> (Peer, Peer, Peer, Peer) {
         let ana = try Peer.irc(server, "ana", caps: ["echo-message"], rooms: ["#r"])
@@ -146,7 +143,11 @@ final class CausalOrderTests: XCTestCase {
         return (ana, ben, cy, eve)
     }
 
-    /// server, called by `Connection.send(_:)`).
+    /// Private messages (IRC and plain, to IRC and plain users) between room messages, and
+    /// direct replies (a numeric, a PONG, a plain reply) after them: the replies go out after
+    /// the room messages that came first, the sender's echoes included.
+    /// Guards `ChatServer.emit` and `beforeDirectOutput` (where the server installs it and
+    /// where `Connection.send(_:)` calls it).
     func testPrivateMessagesAndRepliesKeepTheirPlaceAmongRoomMessages() throws {
         let server = try TestServer()
         let (ana, ben, cy, eve) = try senderAndReceivers(server)
@@ -182,8 +183,8 @@ final class CausalOrderTests: XCTestCase {
     /// A capability changes how a client sees messages from its CAP REQ on: what others sent
     /// before it in the turn still comes without the cap, what they send after with it, and
     /// the requester's own echoes likewise.
-    /// Guards the `willSet` on `IRCSession.caps` (without it the ACK's direct-output flush
-    /// renders the held-back messages with the new caps).
+    /// Guards the `willSet` on `IRCSession.caps` (without it the ACK's direct-output barrier
+    /// renders the held-back messages with the new caps) and the before-sleep delivery.
     func testACapabilityChangeAppliesFromItsPlaceInTheTurn() throws {
         let server = try TestServer()
         let ana = try Peer.irc(server, "ana", caps: ["echo-message"], rooms: ["#r"])
@@ -225,7 +226,7 @@ final class CausalOrderTests: XCTestCase {
     /// Kicked from its focus room, its focus moves at once (and it is told). A /join moves the
     /// focus from its place in the turn too, and so does a /join of a room one is already in,
     /// which changes nothing in the core: that path is what the `willSet` on
-    /// `PlainSession.focus` guards (rex).
+    /// `PlainSession.focus` guards (rex). a0, held back across fay's /join, guards `Room.add`.
     func testAPlainClientsRoomPrefixesFollowItsFocusWithinOneTurn() throws {
         let server = try TestServer()
         let ana = try Peer.irc(server, "ana", rooms: ["#r", "#lobby"])          // #r's operator
@@ -274,11 +275,9 @@ final class CausalOrderTests: XCTestCase {
 
     /// WALLOPS and KILL from an operator between room messages, and a plain operator's /quit:
     /// the victim gets what was said before the kill and is gone before it can say more.
-    /// Guards the flushes in wallops and quit. ChatServer.kill's own flush is not observable
-    /// on its own: the only step between it and quit's flush is `client.disconnect`, which for
-    /// a session writes ERROR (or a plain notice) through `Connection.send(_:)`, whose
-    /// `beforeDirectOutput` flushes first, and for a bot does nothing. Without both, the victim
-    /// would lose a2: by quit's flush its connection is already closing.
+    /// Guards `Room.remove`, `ChatServer.emit` and `beforeDirectOutput`: the victim's ERROR
+    /// goes through `Connection.send(_:)`, so what was said before the KILL reaches it first;
+    /// without that, it would lose a2, its connection already closing.
     func testKillWallopsAndQuitKeepTheirPlaceAmongRoomMessages() throws {
         let server = try TestServer(config: try operatorSection())
         let ana = try Peer.irc(server, "ana", rooms: ["#r"])
@@ -315,7 +314,7 @@ final class CausalOrderTests: XCTestCase {
 
     /// A plugin command's result is a server notice: to the room when typed there (plain), to
     /// the caller otherwise (IRC). It comes after the room messages sent before the command.
-    /// Guards the flush in sendServerNotice.
+    /// Guards `ChatServer.emit` (server notices) and the before-sleep delivery.
     func testPluginCommandNoticesKeepTheirPlaceAmongRoomMessages() throws {
         let server = try TestServer(config: #"plugins = ["Dice"]"# + "\n")
         try server.waitForLog("plugin loaded", "plugin=Dice")

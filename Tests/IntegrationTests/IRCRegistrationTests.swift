@@ -88,6 +88,11 @@ final class IRCRegistrationTests: XCTestCase {
         try client.expectNumeric("001")
         try client.send("USER again 0 * :Again")
         try client.expectNumeric("462")
+        // Once registered, PASS and USER are refused as re-registration whatever their parameters.
+        try client.send("USER short")
+        try client.expectNumeric("462")
+        try client.send("PASS")
+        try client.expectNumeric("462")
         try client.send("NICK Taken")
         try client.expectNumeric("433")
         withExtendedLifetime(taken) {}

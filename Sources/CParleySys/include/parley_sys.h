@@ -25,11 +25,6 @@ int parley_errno(void);
 int parley_ffi_invoke(void (*fn)(void), uint32_t return_type, uint32_t arg_count,
                       const uint32_t *arg_types, void **args, void *result);
 
-/* Password hashing through libcrypt: yescrypt ($y$) by default.
-   Returns 0 and writes the hash (NUL-terminated) into `out`, or -1. */
-int parley_crypt_hash(const char *password, char *out, size_t out_size);
-/* Returns 1 when `password` matches `hash`, 0 otherwise (also for malformed hashes). */
-int parley_crypt_verify(const char *password, const char *hash);
 #endif
 
 #ifndef PARLEY_SYS_CRUMBS_H
@@ -61,6 +56,8 @@ int parley_loop_epoll_wait(int epfd, struct parley_ready *ready, int capacity, l
    async-signal-safe handler, hence C. */
 int parley_wakeup_create(void);
 void parley_wakeup_notify(int fd);
+/* Closes a wake-up; signals stop being routed to it first. */
+void parley_wakeup_close(int fd);
 void parley_wakeup_drain(int fd);
 /* Routes the signals to the wake-up created last. Returns 0 or -1 (errno). */
 int parley_route_signals_to_wakeup(const int *signals, int count);

@@ -1,4 +1,4 @@
-#include "parley_sys.h"
+#include "parley_crypt.h"
 #include <crypt.h>
 #include <string.h>
 
