@@ -102,11 +102,8 @@ public final class ChatServer {
     @discardableResult
     public func join(_ user: ChatUser, roomNamed name: String, key: String? = nil) throws(ChatError) -> Room {
         if let reason = rules.roomProblem(name) { throw .invalidRoom(name, reason: reason) }
-        let room = roomsByName[Casemapping.fold(name)] ?? {
-            let created = Room(name: name, heldBack: heldBack)
-            roomsByName[created.foldedName] = created
-            return created
-        }()
+        // A new room is kept only once someone is in it: a refused join leaves nothing behind.
+        let room = roomsByName[Casemapping.fold(name)] ?? Room(name: name, heldBack: heldBack)
         guard !room.contains(user) else { return room }
         if !user.isBot && user.rooms.count >= Self.maxRoomsPerUser { throw .tooManyRooms(room.name, limit: Self.maxRoomsPerUser) }
         let invited = room.invited.contains(user.id)
@@ -120,6 +117,7 @@ public final class ChatServer {
         // Whoever joins a room with no people in it (bots aside) becomes its operator.
         let founding = !user.isBot && room.members.allSatisfy(\.isBot)
         room.add(user)
+        roomsByName[room.foldedName] = room
         if founding { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
         user.rooms.append(room)
         emit(.joined(user, room), to: room.members)

@@ -122,6 +122,11 @@ final class IRCSession: ClientSession, ChatClient {
             numeric("400", "*", "Line refused: it contains a NUL byte")
             return
         }
+        // The framer took the line's own CR; one inside it would reach other clients as a break.
+        if bytes.contains(0x0D) {
+            numeric("400", "*", "Line refused: it contains a carriage return (CR) inside it")
+            return
+        }
         let line = String(decoding: bytes, as: UTF8.self)
         if line.utf8.allSatisfy({ $0 == 0x20 }) { return }
         let message: IRCMessage

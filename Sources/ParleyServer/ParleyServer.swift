@@ -76,9 +76,30 @@ public final class ParleyServer: SessionServices {
 
     /// Loads plugins, opens every listener and installs signal handling. Throws when a
     /// required plugin fails or a listener cannot bind.
+    /// Binds every listener, then loads plugins and installs signal handling. Binding comes
+    /// first, so a port in use stops startup before any plugin runs; a failure after plugins
+    /// started shuts them down. Throws when a listener cannot bind or a required plugin fails.
     public func start() throws {
         parley_ignore_sigpipe()
-        let plugins = try PluginHost(loop: loop, chat: chat, config: config, logger: logger, directory: pluginDirectory)
+        do {
+            for listener in config.listeners {
+                let socket = try ListeningSocket.open(listener.address)
+                listeners.append(try ListenerHandler(socket: socket, proto: listener.proto, server: self))
+                logger.notice("listening", metadata: ["protocol": "\(listener.proto.rawValue)",
+                                                      "address": "\(socket.boundAddress)"])
+            }
+            guard !listeners.isEmpty else { throw StartupError.noListeners }
+        } catch {
+            closeListeners()
+            throw error
+        }
+        let plugins: PluginHost
+        do {
+            plugins = try PluginHost(loop: loop, chat: chat, config: config, logger: logger, directory: pluginDirectory)
+        } catch {
+            closeListeners()
+            throw error
+        }
         plugins.reservedCommandNames = Set(frontEnds.values.flatMap(\.commandNames))
         self.plugins = plugins
         chat.chain = plugins
@@ -86,21 +107,20 @@ public final class ParleyServer: SessionServices {
         logger.info("plugin folder", metadata: ["path": "\(pluginDirectory)"])
         do {
             try plugins.loadConfigured()
+            try loop.handleSignals([SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
+                handleSignal(signal)
+            }
         } catch {
-            plugins.removeCopyFolder()
+            plugins.shutdownAll()
+            closeListeners()
             throw error
         }
-        for listener in config.listeners {
-            let socket = try ListeningSocket.open(listener.address)
-            listeners.append(try ListenerHandler(socket: socket, proto: listener.proto, server: self))
-            logger.notice("listening", metadata: ["protocol": "\(listener.proto.rawValue)",
-                                                  "address": "\(socket.boundAddress)"])
-        }
-        guard !listeners.isEmpty else { throw StartupError.noListeners }
-        try loop.handleSignals([SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
-            handleSignal(signal)
-        }
         logger.info("event loop", metadata: ["backend": "\(loop.backend.rawValue)"])
+    }
+
+    private func closeListeners() {
+        for listener in listeners { listener.close() }
+        listeners = []
     }
 
     public func run() throws {
@@ -262,8 +282,7 @@ public final class ParleyServer: SessionServices {
     public func shutdown(reason: String) {
         guard !shuttingDown else { return }
         shuttingDown = true
-        for listener in listeners { listener.close() }
-        listeners = []
+        closeListeners()
         if sessions.isEmpty {
             plugins?.shutdownAll()
             loop.stop()

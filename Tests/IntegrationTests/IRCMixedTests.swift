@@ -142,6 +142,10 @@ final class IRCMixedTests: XCTestCase {
         let other = try IRCTestClient.registered(server, "other")
         try other.join("#fine")
         try hostile.join("#fine")
+        // A CR inside a line never reaches anyone: the line is refused whole.
+        try hostile.socket.send(bytes: Array("PRIVMSG #fine :split\rNOTICE other :forged\r\n".utf8))
+        let refused = try hostile.expectNumeric("400")
+        XCTAssertTrue(refused.contains("carriage return"), refused)
         try hostile.send("PRIVMSG #fine :still here")
         XCTAssertEqual(try other.nextMessage(), ":hostile!~h@127.0.0.1 PRIVMSG #fine :still here")
     }

@@ -37,6 +37,33 @@ final class PluginLoaderTests: XCTestCase {
         try alice.expect("error: unknown command /sneaky; type /help for the list")
     }
 
+    /// Listeners are bound before any plugin runs: a port in use stops startup with no plugin
+    /// initialized (so none is left without its shutdown) and no bot created.
+    func testAPortInUseStopsStartupBeforeAnyPluginRuns() throws {
+        let folder = PluginFolder()
+        try folder.addStandard("EchoBot")
+        let taken = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(taken) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(taken, raw, length) == 0 && listen(taken, 1) == 0 && getsockname(taken, raw, &length) == 0
+            }
+        }
+        XCTAssertTrue(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let config = TestFiles.temporaryFile(named: "p.toml", contents: "plugins = [\"EchoBot\"]\n")
+        let (status, log) = try runParley(["--config", config, "--plain", "127.0.0.1:\(port)", "--irc", "127.0.0.1:0"]
+                                          + folder.arguments)
+        XCTAssertEqual(status, 1, log)
+        XCTAssertTrue(log.contains("startup failed") && log.contains("127.0.0.1:\(port)") && log.contains("in use"), log)
+        XCTAssertFalse(log.contains("plugin loaded"), log)
+        XCTAssertFalse(log.contains("bot created"), log)
+    }
+
     func testARequiredPluginThatFailsStopsStartup() throws {
         let folder = PluginFolder()
         try folder.compile("init_fails.c", as: "InitFails")
@@ -44,11 +71,14 @@ final class PluginLoaderTests: XCTestCase {
             plugins = ["InitFails"]
             required_plugins = ["InitFails"]
             """)
-        let (status, log) = try runParley(["--config", config, "--plain", "127.0.0.1:0"] + folder.arguments)
+        let (status, log) = try runParley(["--config", config, "--plain", "127.0.0.1:0", "--irc", "127.0.0.1:0"]
+                                          + folder.arguments)
         XCTAssertEqual(status, 1)
         XCTAssertTrue(log.contains("startup failed"), log)
         XCTAssertTrue(log.contains("initialize failed: database unreachable"), log)
-        XCTAssertFalse(log.contains("listening"), log)
+        // Listeners are bound before plugins load (a port in use must stop startup first), but
+        // the server never starts serving.
+        XCTAssertFalse(log.contains("server started"), log)
     }
 
     func testGroupOrWorldWritablePluginsAreRefusedUnlessAllowed() throws {

@@ -55,6 +55,26 @@ final class ChatServerTests: XCTestCase {
         XCTAssertFalse(sender.lines.contains("<alice> hi"), "the sender does not get its own message")
     }
 
+    func testARefusedJoinLeavesNoRoomBehind() throws {
+        let alice = try user("alice", RecordingClient())
+        for index in 1..<ChatServer.maxRoomsPerUser { try chat.join(alice, roomNamed: "#r\(index)") }
+        XCTAssertEqual(alice.rooms.count, ChatServer.maxRoomsPerUser)
+        let rooms = chat.roomCount
+        for index in 0..<1_000 {
+            XCTAssertThrowsError(try chat.join(alice, roomNamed: "#new\(index)")) {
+                XCTAssertEqual($0 as? ChatError, .tooManyRooms("#new\(index)", limit: ChatServer.maxRoomsPerUser))
+            }
+        }
+        XCTAssertEqual(chat.roomCount, rooms, "a refused join must not create the room")
+        XCTAssertNil(chat.room(named: "#new0"))
+        // Joined and left again: the room goes with its last member.
+        try chat.part(alice, roomNamed: "#r1", reason: nil)
+        try chat.join(alice, roomNamed: "#brief")
+        try chat.part(alice, roomNamed: "#brief", reason: nil)
+        XCTAssertNil(chat.room(named: "#brief"))
+        XCTAssertEqual(chat.roomCount, rooms - 1)
+    }
+
     func testRoomIsolationAndQuitReachesEachSharerOnce() throws {
         let (a, b, c) = (RecordingClient(), RecordingClient(), RecordingClient())
         let alice = try user("alice", a)
