@@ -112,7 +112,9 @@ enum HostAPITable {
                 checked(handle) { plugin in
                     guard let call = plugin.host.currentCommand, call.owner === plugin,
                           call.pointer == UnsafeRawPointer(callPointer) else { return Int32(PARLEY_ERR_STATE) }
-                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else { return Int32(PARLEY_ERR_INVALID) }
+                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else {
+                        return plugin.host.refuse(plugin, "reply", text.textProblem(limit: plugin.host.maxTextBytes))
+                    }
                     plugin.host.notify(call.caller, copied)
                     return Int32(PARLEY_OK)
                 }
@@ -120,7 +122,9 @@ enum HostAPITable {
             notice: { handle, userID, text in
                 checked(handle) { plugin in
                     guard let user = plugin.host.chat.users[userID] else { return Int32(PARLEY_ERR_NOT_FOUND) }
-                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else { return Int32(PARLEY_ERR_INVALID) }
+                    guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else {
+                        return plugin.host.refuse(plugin, "notice", text.textProblem(limit: plugin.host.maxTextBytes))
+                    }
                     plugin.host.notify(user, copied)
                     return Int32(PARLEY_OK)
                 }

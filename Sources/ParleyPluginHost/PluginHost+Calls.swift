@@ -8,6 +8,14 @@ import ParleyLoop
 
 /// What the host API entries do on a plugin's behalf: logging, typed commands, timers and bots.
 extension PluginHost {
+    /// A host call that refuses what the plugin handed it says why in the log, naming the
+    /// plugin, and returns PARLEY_ERR_INVALID.
+    func refuse(_ plugin: LoadedPlugin, _ call: String, _ reason: String) -> Int32 {
+        log(plugin, "warning", "\(call) refused: \(reason); nothing was sent")
+        plugin.lastError = "\(call) refused: \(reason)"
+        return Int32(PARLEY_ERR_INVALID)
+    }
+
     func log(_ plugin: LoadedPlugin, _ level: String, _ text: String) {
         let metadata: Logger.Metadata = ["plugin": "\(plugin.name)"]
         switch level {

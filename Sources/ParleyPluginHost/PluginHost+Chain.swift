@@ -227,6 +227,15 @@ extension parley_str {
         if bytes.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) { return nil }
         return String(validating: bytes, as: UTF8.self)
     }
+
+    /// Why `copyText(limit:)` refuses these bytes, for the log.
+    func textProblem(limit: Int) -> String {
+        if len > limit { return "the text is \(len) bytes, over the limit of \(limit)" }
+        if let ptr, UnsafeRawBufferPointer(start: ptr, count: len).contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) {
+            return "the text contains a line break or a NUL"
+        }
+        return "the text is not valid UTF-8"
+    }
 }
 
 extension MessageKind {

@@ -66,14 +66,33 @@ final class PluginImage {
 
     /// Refuses a file or folder that others could write, as sshd's StrictModes does: whoever
     /// can replace the file can run code inside the server.
+    /// Refuses a plugin anyone but its owner could replace: the folder it is found in, the
+    /// file, and, behind a symlink, the real file and every folder on its real path must not
+    /// be writable by group or others (a sticky folder such as /tmp is fine: others cannot
+    /// rename or delete what is not theirs there).
     static func checkPermissions(of path: String, plugin: String) throws(PluginLoadError) {
-        let folder = ConfigLoader.directory(of: path)
-        for (what, target) in [("plugin folder", folder), ("plugin file", path)] {
+        var targets = [("plugin folder", ConfigLoader.directory(of: path)), ("plugin file", path)]
+        guard let resolved = realpath(path, nil) else {
+            throw PluginLoadError(plugin: plugin, file: path, reason: "cannot resolve the plugin file's real path: \(SystemError("realpath"))")
+        }
+        let real = String(cString: resolved)
+        free(resolved)
+        if real != path {
+            targets.append(("real plugin file (behind the symlink)", real))
+            var folder = ConfigLoader.directory(of: real)
+            while true {
+                targets.append(("folder on the plugin's real path", folder))
+                if folder == "/" { break }
+                folder = ConfigLoader.directory(of: folder)
+            }
+        }
+        for (what, target) in targets {
             var status = stat()
             guard stat(target, &status) == 0 else {
                 throw PluginLoadError(plugin: plugin, file: path, reason: "cannot stat \(what) \(target): \(SystemError("stat"))")
             }
-            if status.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+            let sticky = status.st_mode & S_IFMT == S_IFDIR && status.st_mode & S_ISVTX != 0
+            if status.st_mode & (S_IWGRP | S_IWOTH) != 0 && !sticky {
                 let mode = String(status.st_mode & 0o777, radix: 8)
                 throw PluginLoadError(plugin: plugin, file: path,
                     reason: "refusing to load: the \(what) \(target) is writable by group or others (mode \(mode)); run chmod go-w on it, or set insecure_plugin_permissions = true if you accept the risk")

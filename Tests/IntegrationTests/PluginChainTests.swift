@@ -87,6 +87,11 @@ final class PluginChainTests: XCTestCase {
             try server.waitForLog("message_set_text refused", "plugin=BadOutput", count: index + 1)
             try server.waitForLog("set_text returned -1", count: index + 1)
         }
+        // A notice the host refuses says why in the log, naming the plugin, and returns the code.
+        try alice.send("notice me\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> notice me")
+        try server.waitForLog("notice refused: the text contains a line break or a NUL; nothing was sent", "plugin=BadOutput")
+        try server.waitForLog("notice returned -1")
         try alice.send("fine\n")
         XCTAssertEqual(try bob.nextMessage(), "<alice> fine")
     }

@@ -100,6 +100,23 @@ final class PluginLoaderTests: XCTestCase {
         chmod(folder.path, 0o755)
     }
 
+    /// A symlink is judged by what it points at: the real file and every folder on its path.
+    func testASymlinkIntoAGroupWritableFolderIsRefused() throws {
+        let real = PluginFolder()
+        try real.compile("versioned.c", as: "Versioned")
+        let links = PluginFolder()
+        XCTAssertEqual(symlink(real.path + "/libVersioned.so", links.path + "/libVersioned.so"), 0)
+
+        let safe = try TestServer(config: "plugins = [\"Versioned\"]\n", arguments: links.arguments)
+        try safe.waitForLog("plugin loaded", "plugin=Versioned")
+
+        chmod(real.path, 0o775)
+        defer { chmod(real.path, 0o755) }
+        let unsafe = try TestServer(config: "plugins = [\"Versioned\"]\n", arguments: links.arguments)
+        try unsafe.waitForLog("plugin load failed", "plugin=Versioned",
+                              "the folder on the plugin's real path \(real.path) is writable by group or others (mode 775)")
+    }
+
     func testHotReloadOfARebuiltPluginKeepsEveryoneConnected() throws {
         let folder = PluginFolder()
         try folder.compile("versioned.c", as: "Versioned", defines: ["GENERATION=1"])

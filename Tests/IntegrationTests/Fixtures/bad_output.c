@@ -1,5 +1,6 @@
 /* A TRANSFORM hook that hands back text the host must refuse: invalid UTF-8, an over-long
-   line, or an embedded line break. It records whether the host refused each attempt. */
+   line, or an embedded line break, as the message's text or as a notice to its sender. It
+   records whether the host refused each attempt. */
 #include "parley_plugin.h"
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,12 @@ static parley_verdict transform(parley_plugin *self, void *userdata, const parle
         status = api->message_set_text(self, message, (parley_str){huge, sizeof huge});
     } else if (starts(message->text, "newline")) {
         status = api->message_set_text(self, message, (parley_str){"two\r\nQUIT :injected", 19});
+    } else if (starts(message->text, "notice")) {
+        status = api->notice(self, message->sender, (parley_str){"two\nlines", 9});
+        char note[64];
+        int length = snprintf(note, sizeof note, "notice returned %d", status);
+        api->log(self, PARLEY_LOG_INFO, (parley_str){note, (size_t)length});
+        return PARLEY_PASS;
     } else {
         return PARLEY_PASS;
     }
