@@ -31,6 +31,8 @@ public final class ParleyServer: SessionServices {
     private var nextConnectionID: UInt64 = 1
     private let sharedLevel: SharedLogLevel
     private var shuttingDown = false
+    private var acceptPaused = false
+    private var acceptRetry: TimerID?
 
     /// - Parameters:
     ///   - configPath: the file SIGHUP re-reads; nil when running on embedded defaults.
@@ -81,6 +83,7 @@ public final class ParleyServer: SessionServices {
     /// started shuts them down. Throws when a listener cannot bind or a required plugin fails.
     public func start() throws {
         parley_ignore_sigpipe()
+        raiseOpenFileLimit()
         do {
             for listener in config.listeners {
                 let socket = try ListeningSocket.open(listener.address)
@@ -150,16 +153,62 @@ public final class ParleyServer: SessionServices {
             do {
                 accepted = try listener.socket.acceptOne()
             } catch {
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) { return pauseAccepting(error) }
                 logger.error("accept failed", metadata: ["reason": "\(error)"])
                 return
             }
-            guard let (fd, peer) = accepted else { return }
+            guard let (fd, peer) = accepted else {
+                // The episode ends once the queue that waited is empty, not at each freed slot.
+                if acceptPaused {
+                    acceptPaused = false
+                    logger.notice("accept resumed", metadata: ["reason": "the listen queue is empty again"])
+                }
+                return
+            }
             if let refusal = refusalReason(for: peer) ?? plugins?.admitConnection(from: peer.host) {
                 logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
                 refuse(fd: fd, line: frontEnds[listener.proto]!.refusalLine(reason: refusal, peer: peer))
                 continue
             }
             open(fd: fd, peer: peer, proto: listener.proto)
+        }
+    }
+
+    /// Out of descriptors (or kernel memory), the listener stays readable: without a pause the
+    /// loop would spin on it and log every attempt. New connections wait in the listen queue
+    /// until a client leaves, or 100 ms pass; the episode is logged once.
+    private func pauseAccepting(_ error: SystemError) {
+        if !acceptPaused {
+            acceptPaused = true
+            logger.error("accept paused", metadata: ["reason": "\(error); new connections wait in the listen queue until clients leave"])
+        }
+        for listener in listeners { loop.setFileEvents(fd: listener.socket.fd, events: []) }
+        if acceptRetry == nil {
+            acceptRetry = loop.timers.schedule(afterMilliseconds: 100) { [unowned self] in
+                acceptRetry = nil
+                resumeAccepting()
+            }
+        }
+    }
+
+    private func resumeAccepting() {
+        guard acceptPaused else { return }
+        for listener in listeners { loop.setFileEvents(fd: listener.socket.fd, events: .readable) }
+    }
+
+    /// max_clients connections need as many descriptors, plus about 32 for the rest (listeners,
+    /// the loop, log pipes, plugins):
+    /// the soft limit is raised that far (never past the hard limit), and a shortfall is said.
+    private func raiseOpenFileLimit() {
+        let needed = UInt64(config.limits.maxClients) + 32
+        var soft: UInt64 = 0, hard: UInt64 = 0
+        guard parley_raise_open_files(needed, &soft, &hard) == 0 else { return }
+        let metadata: Logger.Metadata = ["soft": "\(soft)", "hard": "\(hard)", "needed": "\(needed)"]
+        if soft < needed {
+            logger.warning("open file limit below max_clients", metadata: metadata.merging(["reason":
+                "about \(soft > 32 ? soft - 32 : 0) clients fit; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower limits.max_clients"]) { $1 })
+        } else {
+            logger.info("open file limit", metadata: metadata)
         }
     }
 
@@ -210,6 +259,7 @@ public final class ParleyServer: SessionServices {
         let host = connection.peer.host
         let remaining = connectionsPerHost[host, default: 1] - 1
         connectionsPerHost[host] = remaining > 0 ? remaining : nil
+        resumeAccepting()
         var metadata: Logger.Metadata = ["client": "\(connection.id)", "peer": "\(connection.peer)"]
         if let nick { metadata["nick"] = "\(nick)" }
         metadata["reason"] = "\(connection.closeReason ?? "closed")"

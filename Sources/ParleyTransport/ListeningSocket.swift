@@ -48,7 +48,7 @@ public struct ListeningSocket {
     }
 
     /// Accepts one pending connection, or nil when none is waiting.
-    public func acceptOne() throws -> (fd: Int32, peer: PeerAddress)? {
+    public func acceptOne() throws(SystemError) -> (fd: Int32, peer: PeerAddress)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let client = withUnsafeMutablePointer(to: &storage) {

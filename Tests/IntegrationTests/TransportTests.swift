@@ -153,4 +153,29 @@ final class TransportTests: XCTestCase {
         try watcher.send("/who\n")
         try watcher.expect("-!- #lobby has 1 member: @watcher")
     }
+
+    /// Out of file descriptors, the server pauses accepting instead of spinning on the
+    /// listener: one log line for the episode, everyone connected is still served, and the
+    /// connections that waited in the listen queue are taken once others leave.
+    func testRunningOutOfFileDescriptorsPausesAcceptingAndResumes() throws {
+        try RequiredTool.prlimit.require()
+        let server = try TestServer(config: "[limits]\nmax_clients_per_ip = 1000\n",
+                                    launcher: ["/usr/bin/prlimit", "--nofile=40:40", "--"])
+        try server.waitForLog("open file limit below max_clients", "soft=40", "hard=40")
+        let watcher = try server.register("watcher")
+        let crowd = try (0..<60).map { _ in try TestClient(port: server.port) }
+        try server.waitForLog("accept paused", "Too many open files")
+        try watcher.send("/who\n")
+        try watcher.expect("-!- #lobby has 1 member: @watcher")
+        // The first ones were taken before the limit; the last ones wait in the listen queue.
+        for client in crowd.prefix(40) {
+            try client.expect("-!- Choose a nickname:")
+            client.shutdownAndClose()
+        }
+        try crowd.last!.expect("-!- Choose a nickname:")
+        try server.waitForLog("accept resumed")
+        let episodes = server.logLines.filter { $0.contains("accept paused") || $0.contains("accept resumed") }
+        XCTAssertEqual(episodes.filter { $0.contains("accept paused") }.count, 1, "one line per episode: \(episodes)")
+        XCTAssertFalse(server.logLines.contains { $0.contains("accept failed") })
+    }
 }

@@ -13,6 +13,10 @@ void parley_ignore_sigpipe(void);
 /* errno, readable from Swift without the thread-local accessor dance. */
 int parley_errno(void);
 
+/* Raises the soft limit on open files towards `wanted` (never past the hard limit) and
+   reports both limits as they are now. Returns 0, or -1 when the limits cannot be read. */
+int parley_raise_open_files(unsigned long long wanted, unsigned long long *soft, unsigned long long *hard);
+
 #endif
 
 #ifndef PARLEY_SYS_FFI_H

@@ -5,12 +5,14 @@ import Foundation
 enum RequiredTool: String {
     case cCompiler = "a C compiler (cc): apt-get install gcc"
     case pythonIRC = "the PyPI package irc: pip install irc (or apt-get install python3-irc)"
+    case prlimit = "prlimit: apt-get install util-linux"
 
     /// A command that exits 0 when the tool is there.
     private var probe: [String] {
         switch self {
         case .cCompiler: return ["cc", "--version"]
         case .pythonIRC: return ["python3", "-c", "import irc.client"]
+        case .prlimit: return ["prlimit", "--version"]
         }
     }
 

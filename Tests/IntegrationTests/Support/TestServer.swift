@@ -21,8 +21,10 @@ final class TestServer {
     /// they assert is the core alone; `embeddedDefaults` runs with no config file at all.
     /// `environment` adds variables for the server alone (TZ, LD_PRELOAD, MALLOC_PERTURB_):
     /// the test process's own environment is never changed.
+    /// `launcher` runs the server through another program (`prlimit --nofile=N:N --`, say),
+    /// which must exec it, so the pid stays the server's.
     init(config: String? = nil, embeddedDefaults: Bool = false, arguments: [String] = [],
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], launcher: [String] = []) throws {
         if embeddedDefaults {
             configPath = nil
         } else {
@@ -38,6 +40,10 @@ final class TestServer {
             args += ["--event-backend", backend]
         }
         process.arguments = args + arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [Self.binary] + args + arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
