@@ -77,6 +77,8 @@ public struct Config: Equatable, Sendable {
         /// Load files or folders writable by group or others. Off: anyone who can write there
         /// could run code inside the server.
         public var allowInsecurePermissions = false
+        /// A hook, command or timer that runs longer than this is logged with its plugin and hook.
+        public var hookBudgetMilliseconds = 50
         /// `[plugin.NAME]` sections, handed to each plugin as key/value pairs.
         public var sections: [String: [PluginSetting]] = [
             "ProfanityFilter": [

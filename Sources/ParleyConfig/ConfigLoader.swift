@@ -166,6 +166,7 @@ public enum ConfigLoader {
             }
         }
         if let allow = root.bool("insecure_plugin_permissions") { plugins.allowInsecurePermissions = allow }
+        if let budget = root.int("plugin_hook_budget_milliseconds", in: 1...60_000) { plugins.hookBudgetMilliseconds = budget }
         if let sections = root.table("plugin") {
             plugins.sections = [:]
             for name in sections.table.keys {

@@ -87,6 +87,7 @@ final class LoadedPlugin {
         if statsByHook[key] == nil { statsByHook[key] = (hook, HookStats()) }
         statsByHook[key]!.stats.record(elapsed)
         parley_breadcrumb_set(nil, nil)
+        if elapsed > host.hookBudgetNanoseconds { host.reportOverBudget(self, hook, elapsed) }
         return result
     }
 }

@@ -16,6 +16,15 @@ extension PluginHost {
         return Int32(PARLEY_ERR_INVALID)
     }
 
+    /// One line per slow call: every other client waited for it (the loop has one thread).
+    func reportOverBudget(_ plugin: LoadedPlugin, _ hook: StaticString, _ nanoseconds: UInt64) {
+        logger.warning("plugin hook over budget", metadata: [
+            "plugin": "\(plugin.name)", "hook": "\(hook)", "milliseconds": "\(milliseconds(nanoseconds))",
+            "budget_milliseconds": "\(config.plugins.hookBudgetMilliseconds)",
+            "reason": "everyone else waited for it; see plugin_hook_budget_milliseconds",
+        ])
+    }
+
     func log(_ plugin: LoadedPlugin, _ level: String, _ text: String) {
         let metadata: Logger.Metadata = ["plugin": "\(plugin.name)"]
         switch level {

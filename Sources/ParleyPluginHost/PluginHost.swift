@@ -26,7 +26,11 @@ public final class PluginHost {
     let poster: LoopPoster
     package let chat: ChatServer
     /// The running config; the server sets the fresh one before `reload()`.
-    public var config: Config
+    public var config: Config {
+        didSet { hookBudgetNanoseconds = UInt64(config.plugins.hookBudgetMilliseconds) * 1_000_000 }
+    }
+    /// Read on every hook call, so kept apart from the config.
+    private(set) var hookBudgetNanoseconds: UInt64
     let logger: Logger
     /// Names the front-ends handle themselves; no plugin may register them.
     public var reservedCommandNames: Set<String> = []
@@ -58,6 +62,7 @@ public final class PluginHost {
         self.poster = loop.poster
         self.chat = chat
         self.config = config
+        self.hookBudgetNanoseconds = UInt64(config.plugins.hookBudgetMilliseconds) * 1_000_000
         self.logger = logger
         self.directory = directory
         let temporary = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"

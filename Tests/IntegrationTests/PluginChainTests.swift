@@ -75,6 +75,24 @@ final class PluginChainTests: XCTestCase {
         XCTAssertEqual(try alice.nextMessage(), "<EchoBot> hello [A] [A]")
     }
 
+    /// A hook over the budget is logged once per slow call, naming the plugin and the hook.
+    func testAHookOverItsBudgetIsLoggedWithPluginAndHook() throws {
+        let folder = PluginFolder()
+        try folder.compile("slow_hook.c", as: "SlowHook")
+        let server = try TestServer(config: "plugins = [\"SlowHook\"]\nplugin_hook_budget_milliseconds = 60\n",
+                                    arguments: folder.arguments)
+        let alice = try server.register("alice")
+        let bob = try server.register("bob")
+        try alice.send("quick\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> quick")
+        try alice.send("slow one\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> slow one")
+        try server.waitForLog("plugin hook over budget", "plugin=SlowHook", "hook=observe", "budget_milliseconds=60")
+        try alice.send("quick again\n")
+        XCTAssertEqual(try bob.nextMessage(), "<alice> quick again")
+        XCTAssertEqual(server.logLines.filter { $0.contains("over budget") }.count, 1, "only the slow call")
+    }
+
     func testHostRefusesInvalidPluginOutputAndKeepsGoing() throws {
         let folder = PluginFolder()
         try folder.compile("bad_output.c", as: "BadOutput")
