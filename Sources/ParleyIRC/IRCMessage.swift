@@ -95,11 +95,16 @@ struct IRCMessage: Equatable, Sendable {
                 key = item
             }
             guard !key.isEmpty else { continue }
-            // A later duplicate wins, as the spec says.
-            tags.removeAll { $0.key == key }
             tags.append((String(key), value))
         }
-        return tags
+        // A later duplicate wins, as the spec says, and stands where it came last. One pass
+        // with a table: thousands of distinct keys in one line cost linear time, not quadratic.
+        guard tags.count > 1 else { return tags }
+        var last: [String: Int] = [:]
+        last.reserveCapacity(tags.count)
+        for (index, tag) in tags.enumerated() { last[tag.key] = index }
+        guard last.count < tags.count else { return tags }
+        return tags.indices.filter { last[tags[$0].key] == $0 }.map { tags[$0] }
     }
 
     // Unicode scalars, not Characters: "\r\n" is one Character but two escapes.

@@ -57,6 +57,28 @@ final class IRCParserVectorTests: XCTestCase {
         XCTAssertThrowsError(try IRCMessage.parse("   "))
         XCTAssertThrowsError(try IRCMessage.parse("@a=b "))
     }
+
+    /// Pathological tag sets: as many distinct keys as fit, the same key over and over, and
+    /// escapes everywhere. A later duplicate wins and stands where it came last.
+    func testPathologicalTagSets() throws {
+        var keys: [String] = []
+        var size = 1
+        while size + 8 < 8191 {
+            let key = "k\(keys.count)"
+            keys.append(key)
+            size += key.utf8.count + 1
+        }
+        let distinct = try IRCMessage.parse(Substring("@" + keys.joined(separator: ";") + " PING x"))
+        XCTAssertEqual(distinct.tags.count, keys.count)
+        XCTAssertEqual(distinct.tags.first?.key, "k0")
+
+        let repeated = try IRCMessage.parse(Substring("@" + (0..<1000).map { "a=\($0)" }.joined(separator: ";") + ";b=1;a=last PING x"))
+        XCTAssertEqual(repeated.tags.map(\.key), ["b", "a"])
+        XCTAssertEqual(repeated.tags.last?.value, "last")
+
+        let escapes = try IRCMessage.parse(Substring("@e=" + String(repeating: "\\:\\s\\\\", count: 1300) + " PING x"))
+        XCTAssertEqual(escapes.tags.first?.value, String(repeating: "; \\", count: 1300))
+    }
 }
 
 final class IRCParserBytesTests: XCTestCase {
