@@ -15,6 +15,8 @@ public protocol SessionServices: AnyObject {
     var startedAt: Double { get }
     /// Connections open now, registered or not (LUSERS).
     var connectionCount: Int { get }
+    /// Where password checks run, off the loop thread.
+    var passwords: PasswordChecker { get }
     /// Commands that plugins added; nil while no plugin host runs.
     var pluginCommands: ChatCommands? { get }
     /// The plugin chain with its timings, for operators.
@@ -45,16 +47,20 @@ public protocol FrontEnd: AnyObject {
 }
 
 extension SessionServices {
-    /// OPER for both front-ends: checks the name and password against `[[operator]]`, logs
-    /// the attempt, and on success makes `user` a server operator. Returns whether it did.
-    public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64) -> Bool {
-        guard let entry = config.operators.first(where: { $0.name == name }),
-              verifyPassword(password, hash: entry.passwordHash) else {
-            logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
-            return false
+    /// OPER for both front-ends: checks the name and password against `[[operator]]` off the
+    /// loop thread (an unknown name costs as much as a wrong password), logs the attempt, and
+    /// on success makes `user` a server operator. `done` runs on the loop thread.
+    public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64,
+                              then done: @escaping (Bool) -> Void) {
+        let entry = config.operators.first { $0.name == name }
+        passwords.check(password, against: entry?.passwordHash) { [self] matched in
+            guard matched, let entry, chat.users[user.id] === user else {
+                logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
+                return done(false)
+            }
+            chat.setServerOperator(user, true)
+            logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
+            done(true)
         }
-        chat.setServerOperator(user, true)
-        logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
-        return true
     }
 }

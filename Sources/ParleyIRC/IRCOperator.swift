@@ -3,11 +3,18 @@ import ParleyChat
 /// Server operators: OPER, KILL, WALLOPS, REHASH.
 extension IRCSession {
     func oper(_ params: [String], _ user: ChatUser) {
-        guard services.operatorLogin(user, name: params[0], password: params[1], client: connection.id) else {
-            return numeric("464", "Password incorrect")
+        guard passwordAttempts.begin() else { return refuseWhilePasswordCheckRuns("OPER") }
+        services.operatorLogin(user, name: params[0], password: params[1], client: connection.id) { [self] matched in
+            let tooMany = passwordAttempts.end(matched: matched)
+            guard connection.state == .open else { return }
+            guard matched else {
+                numeric("464", "Password incorrect")
+                if tooMany { closeLink("Too many failed password attempts") }
+                return
+            }
+            numeric("381", "You are now an IRC operator")
+            send(IRCMessage(source: user.nick, command: "MODE", params: [user.nick, "+o"]))
         }
-        numeric("381", "You are now an IRC operator")
-        send(IRCMessage(source: user.nick, command: "MODE", params: [user.nick, "+o"]))
     }
 
     func kill(_ params: [String], _ user: ChatUser) {

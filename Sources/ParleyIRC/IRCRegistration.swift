@@ -5,8 +5,14 @@ extension IRCSession {
     func pass(_ params: [String]) {
         // PASS belongs before NICK and USER.
         guard pendingNick == nil && username == nil else { return numeric("462", "You may not reregister") }
-        if let hash = services.config.server.passwordHash {
-            passwordAccepted = verifyPassword(params[0], hash: hash)
+        guard let hash = services.config.server.passwordHash else { return }
+        guard passwordAttempts.begin() else { return refuseWhilePasswordCheckRuns("PASS") }
+        // Registration waits for the answer (tryCompleteRegistration checks inFlight).
+        services.passwords.check(params[0], against: hash) { [self] matched in
+            _ = passwordAttempts.end(matched: matched)
+            passwordAccepted = matched
+            guard connection.state == .open else { return }
+            tryCompleteRegistration()
         }
     }
 

@@ -17,6 +17,8 @@ final class IRCSession: ClientSession, ChatClient {
     var username: String?
     var realName = ""
     var passwordAccepted = false
+    /// PASS and OPER: one check at a time, off the loop thread, a few failures at most.
+    var passwordAttempts = PasswordAttempts()
     /// They decide how messages look to this client, so held-back ones are delivered first.
     var caps: Set<IRCCapability> = [] {
         willSet { services.chat.heldBack.deliver() }
@@ -107,6 +109,11 @@ final class IRCSession: ClientSession, ChatClient {
         connection.sendqLimit = limits.sendqBytes
     }
 
+    /// A second PASS or OPER while one is being checked costs nothing and gets nothing.
+    func refuseWhilePasswordCheckRuns(_ command: String) {
+        numeric("400", command, "A password check is already running; wait for its answer")
+    }
+
     /// ERROR, then close after flushing, as servers end a link.
     func closeLink(_ reason: String) {
         send(IRCMessage(command: "ERROR", params: ["Closing Link: \(connection.peer.host) (\(reason))"], forceTrailing: true))
@@ -159,7 +166,7 @@ final class IRCSession: ClientSession, ChatClient {
 
     /// Registers once NICK and USER are in, CAP negotiation is over and PASS (if any) is right.
     func tryCompleteRegistration() {
-        guard user == nil, let nick = pendingNick, let username, !negotiatingCaps else { return }
+        guard user == nil, let nick = pendingNick, let username, !negotiatingCaps, !passwordAttempts.inFlight else { return }
         if services.config.server.passwordHash != nil && !passwordAccepted {
             numeric("464", "Password incorrect")
             closeLink("Bad password")

@@ -210,10 +210,19 @@ extension PlainSession {
         PlainCommand(name: "oper", usage: "/oper name password", summary: "become a server operator") { session, user, args in
             let words = args.words
             let name = String(words[0])
-            guard session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) else {
-                return session.error("wrong operator name or password")
+            guard session.passwordAttempts.begin() else {
+                return session.error("a password check is already running; wait for its answer")
             }
-            session.say("-!- You are now a server operator (\(name))")
+            session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) { matched in
+                let tooMany = session.passwordAttempts.end(matched: matched)
+                guard session.connection.state == .open else { return }
+                guard matched else {
+                    session.error("wrong operator name or password")
+                    if tooMany { session.disconnect(reason: "Too many failed password attempts") }
+                    return
+                }
+                session.say("-!- You are now a server operator (\(name))")
+            }
         },
         PlainCommand(name: "reload", usage: "/reload", summary: "operators: reload the config and plugins") { session, user, args in
             guard session.requireOperator("reload") else { return }

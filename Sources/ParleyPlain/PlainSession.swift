@@ -17,6 +17,8 @@ final class PlainSession: ClientSession, ChatClient {
         willSet { services.chat.heldBack.deliver() }
     }
     private var registrationTimer: TimerID?
+    /// /oper: one check at a time, off the loop thread, a few failures at most.
+    var passwordAttempts = PasswordAttempts()
 
     init(connection: Connection, services: SessionServices) {
         self.connection = connection

@@ -18,6 +18,7 @@ public final class ParleyServer: SessionServices {
     public private(set) var config: Config
     public let logger: Logger
     public let startedAt = wallClockSeconds()
+    public let passwords: PasswordChecker
     private let connections: Connections
     private var plugins: PluginHost?
     private var frontEnds: [ListenerProtocol: FrontEnd] = [:]
@@ -50,6 +51,7 @@ public final class ParleyServer: SessionServices {
         self.loop = try EventLoop(backend: config.server.eventBackend)
         self.chat = ChatServer(rules: config.nameRules, defaultRoomName: config.server.defaultRoom)
         self.connections = Connections(loop: loop)
+        self.passwords = PasswordChecker(poster: loop.poster)
         self.configPath = configPath
         self.pluginDirectory = pluginDirectory
         self.listenerOverrides = listenerOverrides

@@ -282,4 +282,27 @@ final class IRCCommandTests: XCTestCase {
         try admin.send("WHOIS admin")
         try admin.expectNumeric("313")
     }
+
+    /// Password checks run off the loop: a burst of OPER lines costs one check (the rest are
+    /// refused while it runs), the server keeps serving everyone meanwhile, an unknown
+    /// operator name is answered like a wrong password, and three failures end the link.
+    func testPasswordGuessingIsBoundedAndNeverStallsOthers() throws {
+        let server = try TestServer(config: try operatorSection())
+        let guesser = try IRCTestClient.registered(server, "guesser")
+        let other = try IRCTestClient.registered(server, "other")
+        try guesser.socket.send(bytes: Array(String(repeating: "OPER admin wrong\r\n", count: 50).utf8))
+        try other.send("PING alive")
+        try other.expect("PONG parley.local alive")
+        try guesser.expectNumeric("464")
+        let refused = guesser.received.filter { $0.contains(" 400 guesser OPER :A password check is already running") }
+        XCTAssertEqual(refused.count, 49, "one check for the burst, the other 49 refused at once")
+        try guesser.send("OPER nobody whatever")
+        try guesser.expectNumeric("464")
+        try guesser.send("OPER admin wrong-again")
+        try guesser.expectNumeric("464")
+        XCTAssertEqual(try guesser.readUntilClosed().last, "ERROR :Closing Link: 127.0.0.1 (Too many failed password attempts)")
+        try server.waitForLog("operator login failed", "nick=guesser", "operator=nobody")
+        try other.send("PING still")
+        try other.expect("PONG parley.local still")
+    }
 }
