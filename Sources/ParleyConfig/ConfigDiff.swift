@@ -10,6 +10,7 @@ package enum ConfigDiff {
         note("server.network", \.server.network)
         note("server.motd", \.server.motd)
         note("server.default_room", \.server.defaultRoom)
+        note("server.event_backend", \.server.eventBackend)
         note("listen", \.listeners)
         note("limits.max_clients", \.limits.maxClients)
         note("limits.max_clients_per_ip", \.limits.maxClientsPerIP)
@@ -24,7 +25,11 @@ package enum ConfigDiff {
         note("limits.write_coalesce_microseconds", \.limits.writeCoalesceMicroseconds)
         note("server.password_hash", \.server.passwordHash)
         note("log.level", \.logLevel)
-        note("plugins", \.plugins)
+        note("plugins", \.plugins.chain)
+        note("required_plugins", \.plugins.required)
+        note("insecure_plugin_permissions", \.plugins.allowInsecurePermissions)
+        note("plugin_hook_budget_milliseconds", \.plugins.hookBudgetMilliseconds)
+        note("plugin", \.plugins.sections)
         note("operator", \.operators)
         return changed
     }

@@ -14,26 +14,23 @@ struct IRCCommand: Sendable {
     let operatorOnly: Bool
     let run: @Sendable (IRCSession, IRCMessage) -> Void
 
-    /// A command for registered clients: the table guarantees the user.
-    init(_ name: String, minParams: Int = 0, operatorOnly: Bool = false,
-         _ run: @escaping @Sendable (IRCSession, [String], ChatUser) -> Void) {
-        self.name = name
-        self.minParams = minParams
-        self.beforeRegistration = false
-        self.registrationOnly = false
-        self.operatorOnly = operatorOnly
-        self.run = { session, message in run(session, message.params, session.user!) }
-    }
-
-    /// A command usable before registration too; the handler sees the whole message.
+    /// A command that may be usable before registration; the handler sees the whole message.
     init(_ name: String, minParams: Int = 0, beforeRegistration: Bool, registrationOnly: Bool = false,
-         _ run: @escaping @Sendable (IRCSession, IRCMessage) -> Void) {
+         operatorOnly: Bool = false, _ run: @escaping @Sendable (IRCSession, IRCMessage) -> Void) {
         self.name = name
         self.minParams = minParams
         self.beforeRegistration = beforeRegistration
         self.registrationOnly = registrationOnly
-        self.operatorOnly = false
+        self.operatorOnly = operatorOnly
         self.run = run
+    }
+
+    /// A command for registered clients: the table guarantees the user.
+    init(_ name: String, minParams: Int = 0, operatorOnly: Bool = false,
+         _ run: @escaping @Sendable (IRCSession, [String], ChatUser) -> Void) {
+        self.init(name, minParams: minParams, beforeRegistration: false, operatorOnly: operatorOnly) { session, message in
+            run(session, message.params, session.user!)
+        }
     }
 }
 

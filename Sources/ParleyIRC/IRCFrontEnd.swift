@@ -5,9 +5,13 @@ import ParleyTransport
 public final class IRCFrontEnd: FrontEnd {
     unowned let services: SessionServices
     private var cachedTemplates: IRCReplyTemplates?
+    /// Every rendering and numeric names the server: read from here, not through
+    /// `services.config`, which copies the whole config on each access.
+    private(set) var serverName: String
 
     public init(services: SessionServices) {
         self.services = services
+        serverName = services.config.server.name
     }
 
     /// The numerics that only change with the config, built on first use after each reload.
@@ -30,6 +34,7 @@ public final class IRCFrontEnd: FrontEnd {
 
     public func configReloaded() {
         cachedTemplates = nil
+        serverName = services.config.server.name
     }
 }
 

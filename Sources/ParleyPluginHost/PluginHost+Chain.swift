@@ -120,13 +120,10 @@ extension PluginHost: MessageChain {
 
     /// Bots' messages are queued during hooks and sent from the loop's before-sleep step,
     /// after the message that triggered them, so the chain is never re-entered from a hook.
-    public func deliverBotMessages() {
-        guard !pendingBotMessages.isEmpty else { return }
-        drainBotMessages()
-    }
+    public var hasPendingBotMessages: Bool { !pendingBotMessages.isEmpty }
 
-    private func drainBotMessages() {
-        guard !drainingBotMessages else { return }
+    public func deliverBotMessages() {
+        guard !pendingBotMessages.isEmpty, !drainingBotMessages else { return }
         drainingBotMessages = true
         defer { drainingBotMessages = false }
         while !pendingBotMessages.isEmpty {
@@ -269,8 +266,4 @@ extension parley_event_kind {
         default: return "event nick"
         }
     }
-}
-
-extension PluginHost {
-    public var hasPendingBotMessages: Bool { !pendingBotMessages.isEmpty }
 }

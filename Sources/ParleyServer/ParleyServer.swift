@@ -185,17 +185,22 @@ public final class ParleyServer: SessionServices {
             logger.error("accept paused", metadata: ["reason": "\(error); new connections wait in the listen queue until clients leave"])
         }
         for listener in listeners { loop.setFileEvents(fd: listener.socket.fd, events: []) }
-        if acceptRetry == nil {
-            acceptRetry = loop.timers.schedule(afterMilliseconds: 100) { [unowned self] in
-                acceptRetry = nil
-                resumeAccepting()
-            }
-        }
+        retryAccepting(afterMilliseconds: 100)
     }
 
-    private func resumeAccepting() {
-        guard acceptPaused else { return }
-        for listener in listeners { loop.setFileEvents(fd: listener.socket.fd, events: .readable) }
+    /// A timer, so the retry runs outside whatever handler freed a descriptor. It accepts at
+    /// once rather than waiting for readiness: an emptied queue is never readable, and Linux
+    /// fails accept with EMFILE before it looks at the queue, so only an attempt can tell that
+    /// the episode is over (EAGAIN) or goes on (EMFILE, which pauses again).
+    private func retryAccepting(afterMilliseconds delay: UInt64) {
+        if let acceptRetry { loop.timers.cancel(acceptRetry) }
+        acceptRetry = loop.timers.schedule(afterMilliseconds: delay) { [unowned self] in
+            acceptRetry = nil
+            for listener in listeners {
+                loop.setFileEvents(fd: listener.socket.fd, events: .readable)
+                accept(from: listener)
+            }
+        }
     }
 
     /// max_clients connections need as many descriptors, plus about 32 for the rest (listeners,
@@ -261,7 +266,7 @@ public final class ParleyServer: SessionServices {
         let host = connection.peer.host
         let remaining = connectionsPerHost[host, default: 1] - 1
         connectionsPerHost[host] = remaining > 0 ? remaining : nil
-        resumeAccepting()
+        if acceptPaused { retryAccepting(afterMilliseconds: 0) }
         var metadata: Logger.Metadata = ["client": "\(connection.id)", "peer": "\(connection.peer)"]
         if let nick { metadata["nick"] = "\(nick)" }
         metadata["reason"] = "\(connection.closeReason ?? "closed")"

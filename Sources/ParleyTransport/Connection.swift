@@ -32,8 +32,10 @@ public final class Connection: FileEventHandler {
     public private(set) var closeReason: String?
 
     private unowned let connections: Connections
-    private var loop: EventLoop { connections.loop }
-    private var buffers: LoopBuffers { connections.buffers }
+    /// Kept here, not reached through `connections`: every read and flush uses them, and each
+    /// hop through an unowned reference costs an atomic retain and release.
+    private unowned let loop: EventLoop
+    private let buffers: LoopBuffers
     private var framer = LineFramer()
     private var output = OutputQueue()
     private var flushScheduled = false
@@ -48,12 +50,14 @@ public final class Connection: FileEventHandler {
         self.peer = peer
         self.id = id
         self.connections = connections
+        self.loop = connections.loop
+        self.buffers = connections.buffers
         self.maxLineBytes = maxLineBytes
         self.sendqLimit = sendqLimit
         self.onFinalClose = onFinalClose
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        try connections.loop.addFileEvent(fd: fd, events: .readable, handler: self)
+        try loop.addFileEvent(fd: fd, events: .readable, handler: self)
     }
 
     /// The longest line accepted, without its line ending.

@@ -32,15 +32,14 @@ public final class Connections {
         failed.append(connection)
     }
 
-    /// Whether closing a connection left more work for this turn (its quit reached others).
+    /// Whether connections failed since the last flush and wait to be closed.
     public var hasWork: Bool { !failed.isEmpty }
 
     /// The before-sleep step: closes failed connections, then writes queued output unless the
-    /// coalescing window is still open. Returns true when closing queued more work.
-    @discardableResult
-    public func flush() -> Bool {
+    /// coalescing window is still open. Writing can fail more connections: `hasWork` says so.
+    public func flush() {
         closeFailed()
-        guard !dirty.isEmpty else { return false }
+        guard !dirty.isEmpty else { return }
         if writeCoalescingNanoseconds > 0 {
             let now = monotonicNanoseconds()
             if flushDeadline == 0 { flushDeadline = now + writeCoalescingNanoseconds }
@@ -51,7 +50,7 @@ public final class Connections {
                         coalescingTimer = nil
                     }
                 }
-                return false
+                return
             }
             flushDeadline = 0
         }
@@ -61,7 +60,6 @@ public final class Connections {
             index += 1
         }
         dirty.removeAll(keepingCapacity: true)
-        return !failed.isEmpty
     }
 
     private func closeFailed() {
