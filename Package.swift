@@ -6,7 +6,8 @@ import PackageDescription
 //   swift-log: one logging API for the server.
 //   TOMLKit: the config file parser (wraps toml++, gives line/column on syntax errors).
 //   Yams (tests only): the ircdocs IRC parser test vectors are YAML.
-// System libraries (Debian): libffi-dev (typed plugin commands), libcrypt (operator passwords).
+// System libraries (Debian): libffi-dev (typed plugin commands), libcrypt (operator passwords),
+// libssl-dev (TLS listeners; OpenSSL 3).
 
 /// A plugin is a dynamic library product; the server loads lib<Name>.so from its plugin folder.
 func plugin(_ name: String) -> Product {
@@ -52,6 +53,8 @@ let package = Package(
         ),
         // Password hashing (libcrypt), the chat core's only C: apart, so the core cannot reach the loop's shims.
         .target(name: "CParleyCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        // TLS through the system's OpenSSL (Debian libssl-dev): contexts, non-blocking sessions, certificates.
+        .target(name: "CParleyTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // parley-bench's event loop (epoll); kept apart so the server's shims stay the server's.
         .target(name: "CBenchEpoll"),
         // The server's layers, lowest first; each imports only layers above it in this list, so
@@ -61,7 +64,7 @@ let package = Package(
         // Shared output bytes and the message arena: what the core renders into, no sockets.
         layer("ParleyBytes", []),
         // Connections: non-blocking sockets, line framing, output queues, write coalescing.
-        layer("ParleyTransport", ["ParleyLoop", "ParleyBytes", "CParleySys"]),
+        layer("ParleyTransport", ["ParleyLoop", "ParleyBytes", "CParleySys", "CParleyTLS"]),
         // The chat core: users, rooms, modes, routing. No sockets, no wire formats.
         layer("ParleyChat", ["ParleyBytes", "CParleyCrypt"]),
         // The config file: its schema, loading and validation.

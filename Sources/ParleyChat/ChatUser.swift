@@ -24,6 +24,11 @@ public final class ChatUser {
     public internal(set) var isInvisible = false
     /// A server operator (user mode +o), after OPER or /oper.
     public internal(set) var isServerOperator = false
+    /// Connected through a TLS listener.
+    public var isSecure = false
+    /// The SHA-256 of the TLS client certificate (64 lowercase hex digits): WHOIS shows it to
+    /// the user and to operators, and `[[operator]] certfp` and SASL EXTERNAL match it.
+    public var certificateFingerprint: String?
     /// The last time the user sent something, for WHOIS idle.
     public var lastActive: Double
 

@@ -31,11 +31,39 @@ public struct Config: Equatable, Sendable {
     public struct Listener: Equatable, Sendable {
         public var proto: ListenerProtocol
         public var address: ListenAddress
+        /// The certificate and key of a TLS listener; nil for plaintext.
+        public var tls: TLSFiles?
 
-        public init(proto: ListenerProtocol, address: ListenAddress) {
+        public init(proto: ListenerProtocol, address: ListenAddress, tls: TLSFiles? = nil) {
             self.proto = proto
             self.address = address
+            self.tls = tls
         }
+
+        /// What a reload cannot change without a restart: the socket and whether it speaks TLS.
+        /// The certificate files themselves are re-read on every reload.
+        public var socketIdentity: (ListenerProtocol, ListenAddress, Bool) { (proto, address, tls != nil) }
+    }
+
+    /// PEM files, as absolute paths (relative ones are resolved against the config file's folder).
+    public struct TLSFiles: Equatable, Sendable {
+        public var certificate: String
+        public var key: String
+
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// IRCv3 strict transport security: tells IRC clients to come back over TLS, and stay.
+    public struct STS: Equatable, Sendable {
+        /// The TLS port plaintext clients are sent to.
+        public var port: Int
+        /// How long a client keeps to TLS after seeing the policy on a TLS connection.
+        public var durationSeconds: Int
+        /// Whether the server agrees to be on clients' preload lists.
+        public var preload: Bool
     }
 
     public struct Limits: Equatable, Sendable {
@@ -56,6 +84,8 @@ public struct Config: Equatable, Sendable {
         public var pingTimeoutSeconds = 60
         /// How long output may wait so that messages arriving close together share one write.
         public var writeCoalesceMicroseconds = 0
+        /// How long a client on a TLS listener may take to finish the handshake.
+        public var tlsHandshakeTimeoutSeconds = 10
     }
 
     /// One `key = value` of a plugin's section; arrays become one setting per element.
@@ -92,10 +122,20 @@ public struct Config: Equatable, Sendable {
     }
 
     /// A server operator: may /reload and see /plugins. The password is a crypt(3) hash
-    /// (yescrypt from `parley passwd`), never the password itself.
+    /// (yescrypt from `parley passwd`), never the password itself. With a certificate
+    /// fingerprint, OPER also needs a TLS client certificate with that SHA-256; with only a
+    /// fingerprint, the certificate alone is the credential.
     public struct Operator: Equatable, Sendable {
         public var name: String
-        public var passwordHash: String
+        public var passwordHash: String?
+        /// 64 lowercase hex digits.
+        public var certificateFingerprint: String?
+
+        public init(name: String, passwordHash: String?, certificateFingerprint: String? = nil) {
+            self.name = name
+            self.passwordHash = passwordHash
+            self.certificateFingerprint = certificateFingerprint
+        }
     }
 
     public var plugins = Plugins()
@@ -106,6 +146,8 @@ public struct Config: Equatable, Sendable {
         Listener(proto: .irc, address: ListenAddress(host: "0.0.0.0", port: 6667)),
     ]
     public var limits = Limits()
+    /// Off unless configured; needs an IRC listener with TLS.
+    public var sts: STS?
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -123,9 +165,10 @@ public struct Config: Equatable, Sendable {
         NameRules(nickLength: limits.nickLength, roomLength: limits.roomLength, topicLength: limits.topicLength)
     }
 
-    /// Replaces every listener of one protocol, as `--plain` and `--irc` do.
+    /// Replaces the plaintext listeners of one protocol, as `--plain` and `--irc` do; TLS
+    /// listeners stay, since a command-line address has no certificate.
     public mutating func overrideListeners(_ proto: ListenerProtocol, with address: ListenAddress) {
-        listeners.removeAll { $0.proto == proto }
+        listeners.removeAll { $0.proto == proto && $0.tls == nil }
         listeners.append(Listener(proto: proto, address: address))
     }
 }

@@ -30,11 +30,12 @@ public enum ConfigLoader {
         var config = Config()
         readServer(root.table("server"), into: &config.server, configFile: file)
         if let listeners = root.arrayOfTables("listen") {
-            config.listeners = listeners.compactMap(readListener)
+            config.listeners = listeners.compactMap { readListener($0, configFile: file) }
             checkDistinctAddresses(listeners, config.listeners)
             if listeners.isEmpty { root.problem("listen", "at least one [[listen]] is needed") }
         }
         readLimits(root.table("limits"), into: &config.limits)
+        if let sts = root.table("sts") { config.sts = readSTS(sts, listeners: config.listeners) }
         readPlugins(root, into: &config.plugins)
         if let operators = root.arrayOfTables("operator") {
             config.operators = operators.compactMap(readOperator)
@@ -76,7 +77,7 @@ public enum ConfigLoader {
         } else if let inline {
             server.motd = motdLines(inline)
         } else if let file {
-            let path = file.hasPrefix("/") ? file : directory(of: configFile) + "/" + file
+            let path = resolve(file, against: configFile)
             if let text = readTextFile(path) {
                 server.motd = motdLines(text)
             } else {
@@ -109,16 +110,53 @@ public enum ConfigLoader {
         return lines
     }
 
-    private static func readListener(_ reader: TOMLTableReader) -> Config.Listener? {
+    private static func readListener(_ reader: TOMLTableReader, configFile: String) -> Config.Listener? {
         let proto = reader.choice("protocol", Dictionary(uniqueKeysWithValues:
             ListenerProtocol.allCases.map { ($0.rawValue, $0) }))
         let host = reader.string("host") { $0.isEmpty ? "must not be empty" : nil }
         let port = reader.int("port", in: 0...65535)
+        let tls = reader.bool("tls") ?? false
+        let notEmpty: (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
+        let certificate = reader.string("tls_certificate", check: notEmpty).map { resolve($0, against: configFile) }
+        let key = reader.string("tls_key", check: notEmpty).map { resolve($0, against: configFile) }
         reader.finish()
         if reader.table["protocol"] == nil { reader.problem("protocol", "missing (plain or irc)") }
         if reader.table["port"] == nil { reader.problem("port", "missing") }
+        var files: Config.TLSFiles?
+        if tls {
+            if reader.table["tls_certificate"] == nil { reader.problem("tls_certificate", "missing: a TLS listener needs a PEM certificate (see `parley cert --help`)") }
+            if reader.table["tls_key"] == nil { reader.problem("tls_key", "missing: a TLS listener needs the certificate's PEM private key") }
+            if let certificate, let key { files = Config.TLSFiles(certificate: certificate, key: key) }
+        } else {
+            for key in ["tls_certificate", "tls_key"] where reader.table[key] != nil {
+                reader.problem(key, "is set but tls is not: add tls = true to serve TLS on this listener")
+            }
+        }
         guard let proto, let port else { return nil }
-        return Config.Listener(proto: proto, address: ListenAddress(host: host ?? "0.0.0.0", port: port))
+        return Config.Listener(proto: proto, address: ListenAddress(host: host ?? "0.0.0.0", port: port), tls: files)
+    }
+
+    private static func resolve(_ path: String, against configFile: String) -> String {
+        path.hasPrefix("/") ? path : directory(of: configFile) + "/" + path
+    }
+
+    private static func readSTS(_ reader: TOMLTableReader, listeners: [Config.Listener]) -> Config.STS? {
+        let tlsPorts = listeners.filter { $0.proto == .irc && $0.tls != nil }.map(\.address.port)
+        let port = reader.int("port", in: 1...65535)
+        let duration = reader.int("duration_seconds", in: 0...(10 * 365 * 86_400))
+        let preload = reader.bool("preload") ?? false
+        reader.finish()
+        if reader.table["duration_seconds"] == nil { reader.problem("duration_seconds", "missing: how long clients keep to TLS (for example 2592000, 30 days)") }
+        guard let chosen = port ?? tlsPorts.first else {
+            reader.problem("port", "sts needs an IRC [[listen]] with tls = true to send clients to")
+            return nil
+        }
+        if !tlsPorts.contains(chosen) {
+            reader.problem("port", "\(chosen) is not the port of an IRC [[listen]] with tls = true")
+        }
+        guard let duration else { return nil }
+        if preload && duration == 0 { reader.problem("preload", "needs a duration_seconds above 0") }
+        return Config.STS(port: chosen, durationSeconds: duration, preload: preload)
     }
 
     private static func checkDistinctAddresses(_ readers: [TOMLTableReader], _ listeners: [Config.Listener]) {
@@ -145,6 +183,7 @@ public enum ConfigLoader {
         if let value = reader.int("ping_interval_seconds", in: 1...3600) { limits.pingIntervalSeconds = value }
         if let value = reader.int("ping_timeout_seconds", in: 1...3600) { limits.pingTimeoutSeconds = value }
         if let value = reader.int("write_coalesce_microseconds", in: 0...5000) { limits.writeCoalesceMicroseconds = value }
+        if let value = reader.int("tls_handshake_timeout_seconds", in: 1...300) { limits.tlsHandshakeTimeoutSeconds = value }
         reader.finish()
     }
 
@@ -184,11 +223,22 @@ public enum ConfigLoader {
         let hash = reader.string("password_hash") { hash in
             hash.hasPrefix("$") ? nil : "must be a crypt(3) hash such as `parley passwd` prints, never a plain password"
         }
+        let fingerprint = reader.string("certfp") { normalizedFingerprint($0) == nil
+            ? "must be a SHA-256 fingerprint: 64 hex digits, colons allowed (openssl x509 -noout -fingerprint -sha256)" : nil
+        }.flatMap(normalizedFingerprint)
         reader.finish()
         if reader.table["name"] == nil { reader.problem("name", "missing") }
-        if reader.table["password_hash"] == nil { reader.problem("password_hash", "missing (make one with `parley passwd`)") }
-        guard let name, let hash else { return nil }
-        return Config.Operator(name: name, passwordHash: hash)
+        if reader.table["password_hash"] == nil && reader.table["certfp"] == nil {
+            reader.problem("password_hash", "missing (make one with `parley passwd`), or give a client certificate's certfp")
+        }
+        guard let name, hash != nil || fingerprint != nil else { return nil }
+        return Config.Operator(name: name, passwordHash: hash, certificateFingerprint: fingerprint)
+    }
+
+    /// 64 lowercase hex digits from a fingerprint written with or without colons, any case.
+    public static func normalizedFingerprint(_ text: String) -> String? {
+        let digits = text.lowercased().filter { $0 != ":" }
+        return digits.count == 64 && digits.allSatisfy(\.isHexDigit) ? digits : nil
     }
 
     package static func directory(of path: String) -> String {

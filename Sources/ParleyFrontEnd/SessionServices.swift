@@ -47,14 +47,18 @@ public protocol FrontEnd: AnyObject {
 }
 
 extension SessionServices {
-    /// OPER for both front-ends: checks the name and password against `[[operator]]` off the
-    /// loop thread (an unknown name costs as much as a wrong password), logs the attempt, and
+    /// OPER for both front-ends: checks the name and password (and the client certificate,
+    /// where the entry names one) against `[[operator]]` off the loop thread (an unknown name costs as much as a wrong password), logs the attempt, and
     /// on success makes `user` a server operator. `done` runs on the loop thread.
     public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64,
                               then done: @escaping (Bool) -> Void) {
         let entry = config.operators.first { $0.name == name }
+        // Certificate-only operators are checked against the decoy too, so every answer
+        // takes as long as a password check.
         passwords.check(password, against: entry?.passwordHash) { [self] matched in
-            guard matched, let entry, chat.users[user.id] === user else {
+            guard let entry, chat.users[user.id] === user,
+                  entry.passwordHash == nil || matched,
+                  entry.certificateFingerprint == nil || entry.certificateFingerprint == user.certificateFingerprint else {
                 logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
                 return done(false)
             }

@@ -184,6 +184,7 @@ final class IRCSession: ClientSession, ChatClient {
             pendingNick = nil
             return
         }
+        registered.adoptTransportSecurity(of: connection)
         user = registered
         if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
         registrationTimer = nil

@@ -95,6 +95,7 @@ final class PlainSession: ClientSession, ChatClient {
         do {
             let user = try chat.register(nick: nick, username: "plain", host: connection.peer.host,
                                          realName: nick, client: self)
+            user.adoptTransportSecurity(of: connection)
             self.user = user
             if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
             registrationTimer = nil

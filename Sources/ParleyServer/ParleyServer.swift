@@ -86,12 +86,15 @@ public final class ParleyServer: SessionServices {
     public func start() throws {
         parley_ignore_sigpipe()
         raiseOpenFileLimit()
+        // Certificates first: a bad one stops startup before any socket is bound.
+        let contexts = try config.listeners.map { listener in try listener.tls.map(loadCertificate) }
         do {
-            for listener in config.listeners {
+            for (listener, context) in zip(config.listeners, contexts) {
                 let socket = try ListeningSocket.open(listener.address)
-                listeners.append(try ListenerHandler(socket: socket, proto: listener.proto, server: self))
-                logger.notice("listening", metadata: ["protocol": "\(listener.proto.rawValue)",
-                                                      "address": "\(socket.boundAddress)"])
+                listeners.append(try ListenerHandler(socket: socket, proto: listener.proto, tls: context, server: self))
+                var metadata: Logger.Metadata = ["protocol": "\(listener.proto.rawValue)", "address": "\(socket.boundAddress)"]
+                if let context { metadata["tls"] = "\(context.subject), expires \(context.notAfter)" }
+                logger.notice("listening", metadata: metadata)
             }
             guard !listeners.isEmpty else { throw StartupError.noListeners }
         } catch {
@@ -121,6 +124,31 @@ public final class ParleyServer: SessionServices {
             throw error
         }
         logger.info("event loop", metadata: ["backend": "\(loop.backend.rawValue)"])
+    }
+
+    private func loadCertificate(_ files: Config.TLSFiles) throws(TLSError) -> TLSContext {
+        try TLSContext(certificate: files.certificate, key: files.key)
+    }
+
+    /// SIGHUP's part for TLS: every TLS listener re-reads its files. New connections get the
+    /// new certificate; open ones keep the session they have. A file that fails keeps the old.
+    private func reloadCertificates() -> [String] {
+        var lines: [String] = []
+        for (handler, listener) in zip(listeners, config.listeners) {
+            guard let files = listener.tls else { continue }
+            do {
+                let context = try loadCertificate(files)
+                handler.tls = context
+                logger.notice("tls certificate reloaded", metadata: ["address": "\(handler.socket.boundAddress)",
+                    "certificate": "\(files.certificate)", "subject": "\(context.subject)", "expires": "\(context.notAfter)"])
+                lines.append("tls \(handler.socket.boundAddress): certificate reloaded (\(context.subject), expires \(context.notAfter))")
+            } catch {
+                logger.error("tls certificate reload refused", metadata: ["address": "\(handler.socket.boundAddress)",
+                    "reason": "\(error); the previous certificate stays"])
+                lines.append("tls \(handler.socket.boundAddress): refused, the previous certificate stays: \(error)")
+            }
+        }
+        return lines
     }
 
     private func closeListeners() {
@@ -172,7 +200,7 @@ public final class ParleyServer: SessionServices {
                 refuse(fd: fd, line: frontEnds[listener.proto]!.refusalLine(reason: refusal, peer: peer))
                 continue
             }
-            open(fd: fd, peer: peer, proto: listener.proto)
+            open(fd: fd, peer: peer, proto: listener.proto, tls: listener.tls)
         }
     }
 
@@ -240,14 +268,15 @@ public final class ParleyServer: SessionServices {
         Glibc.close(fd)
     }
 
-    private func open(fd: Int32, peer: PeerAddress, proto: ListenerProtocol) {
+    private func open(fd: Int32, peer: PeerAddress, proto: ListenerProtocol, tls: TLSContext?) {
         let limits = config.limits
         let id = nextConnectionID
         nextConnectionID += 1
         let connection: Connection
         do {
             connection = try Connection(fd: fd, peer: peer, id: id, connections: connections,
-                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes) { [unowned self] connection in
+                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes, tls: tls,
+                                        handshakeTimeoutMilliseconds: UInt64(limits.tlsHandshakeTimeoutSeconds) * 1000) { [unowned self] connection in
                 connectionFinished(connection)
             }
         } catch {
@@ -256,7 +285,8 @@ public final class ParleyServer: SessionServices {
             return
         }
         connectionsPerHost[peer.host, default: 0] += 1
-        logger.info("client connected", metadata: ["client": "\(id)", "peer": "\(peer)", "protocol": "\(proto.rawValue)"])
+        logger.info("client connected", metadata: ["client": "\(id)", "peer": "\(peer)", "protocol": "\(proto.rawValue)",
+                                                   "tls": "\(tls != nil)"])
         sessions[id] = frontEnds[proto]!.makeSession(for: connection)
     }
 
@@ -314,9 +344,16 @@ public final class ParleyServer: SessionServices {
         for (proto, address) in listenerOverrides { fresh.overrideListeners(proto, with: address) }
         if let eventBackendOverride { fresh.server.eventBackend = eventBackendOverride }
         let old = config
-        if fresh.listeners != old.listeners {
-            logger.warning("listener changes need a restart", metadata: ["reason": "sockets stay as they are"])
-            fresh.listeners = old.listeners
+        if !fresh.listeners.map(\.socketIdentity).elementsEqual(old.listeners.map(\.socketIdentity), by: ==) {
+            logger.warning("listener changes need a restart", metadata: ["reason": "sockets stay as they are; certificate files are re-read"])
+            let freshListeners = fresh.listeners
+            fresh.listeners = old.listeners.map { listener in
+                var kept = listener
+                if listener.tls != nil, let same = freshListeners.first(where: { $0.address == listener.address && $0.tls != nil }) {
+                    kept.tls = same.tls
+                }
+                return kept
+            }
         }
         let changes = ConfigDiff.changes(from: old, to: fresh)
         if fresh.server.eventBackend != old.server.eventBackend {
@@ -332,7 +369,7 @@ public final class ParleyServer: SessionServices {
         for session in sessions.values { session.applyLimits(fresh.limits) }
         let changed = changes.isEmpty ? "nothing" : changes.joined(separator: ",")
         logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
-        return ["config reloaded; changed: \(changed)"]
+        return ["config reloaded; changed: \(changed)"] + reloadCertificates()
     }
 
     /// Tells every client, flushes, closes, and stops the loop (or gives up after a few seconds).
@@ -362,11 +399,14 @@ enum StartupError: Error, CustomStringConvertible {
 final class ListenerHandler: FileEventHandler {
     let socket: ListeningSocket
     let proto: ListenerProtocol
+    /// Replaced on reload; connections already open keep the one they started with.
+    var tls: TLSContext?
     private unowned let server: ParleyServer
 
-    init(socket: ListeningSocket, proto: ListenerProtocol, server: ParleyServer) throws {
+    init(socket: ListeningSocket, proto: ListenerProtocol, tls: TLSContext?, server: ParleyServer) throws {
         self.socket = socket
         self.proto = proto
+        self.tls = tls
         self.server = server
         try server.loop.addFileEvent(fd: socket.fd, events: .readable, handler: self)
     }

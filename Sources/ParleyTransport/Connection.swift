@@ -43,9 +43,13 @@ public final class Connection: FileEventHandler {
     private var gracefulCloseReason: String?
     private var closingDeadline: TimerID?
     private let onFinalClose: (Connection) -> Void
+    /// Set on TLS listeners' connections; nothing is read or written in the clear.
+    public let tls: TLSSession?
+    private var handshakeDeadline: TimerID?
 
     public init(fd: Int32, peer: PeerAddress, id: UInt64, connections: Connections,
-                maxLineBytes: Int, sendqLimit: Int, onFinalClose: @escaping (Connection) -> Void) throws(SystemError) {
+                maxLineBytes: Int, sendqLimit: Int, tls context: TLSContext? = nil, handshakeTimeoutMilliseconds: UInt64 = 10_000,
+                onFinalClose: @escaping (Connection) -> Void) throws(SystemError) {
         self.fd = fd
         self.peer = peer
         self.id = id
@@ -55,10 +59,25 @@ public final class Connection: FileEventHandler {
         self.maxLineBytes = maxLineBytes
         self.sendqLimit = sendqLimit
         self.onFinalClose = onFinalClose
+        if let context {
+            guard let session = TLSSession(accepting: fd, with: context) else { throw SystemError("SSL_new", errno: ENOMEM) }
+            tls = session
+        } else {
+            tls = nil
+        }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         try loop.addFileEvent(fd: fd, events: .readable, handler: self)
+        if tls != nil {
+            handshakeDeadline = loop.timers.schedule(afterMilliseconds: handshakeTimeoutMilliseconds) { [weak self] in
+                self?.handshakeDeadline = nil
+                self?.close(reason: "TLS handshake timed out")
+            }
+        }
     }
+
+    /// Whether bytes may flow: always in the clear, after the handshake on TLS.
+    public var isEstablished: Bool { tls?.isEstablished ?? true }
 
     /// The longest line accepted, without its line ending.
     public var maxLineBytes: Int
@@ -117,7 +136,9 @@ public final class Connection: FileEventHandler {
         state = .closed
         closeReason = reason
         if let deadline = closingDeadline { loop.timers.cancel(deadline) }
+        if let deadline = handshakeDeadline { loop.timers.cancel(deadline) }
         loop.removeFileEvent(fd: fd)
+        if let tls, tls.isEstablished { tls.closeNotify() }
         discardUnreadInput()
         Glibc.close(fd)
         output.removeAll()
@@ -127,14 +148,45 @@ public final class Connection: FileEventHandler {
     }
 
     public func handleFileEvents(_ ready: FileEvents) {
+        if let tls, !tls.isEstablished { return continueHandshake(tls) }
         if ready.contains(.writable) { flush() }
         guard state == .open else { return }
         if ready.contains(.readable) { readOnce() }
     }
 
-    /// One recv per readiness event, so a chatty client cannot starve the others.
+    /// Drives the handshake as the socket allows; queued output leaves once it is done.
+    private func continueHandshake(_ tls: TLSSession) {
+        switch tls.handshake() {
+        case .done:
+            if let deadline = handshakeDeadline { loop.timers.cancel(deadline) }
+            handshakeDeadline = nil
+            loop.setFileEvents(fd: fd, events: state == .open ? .readable : [])
+            flush()
+        case .wantRead:
+            loop.setFileEvents(fd: fd, events: .readable)
+        case .wantWrite:
+            loop.setFileEvents(fd: fd, events: .writable)
+        case .failed(let reason):
+            close(reason: "TLS handshake failed: \(reason)")
+        }
+    }
+
+    /// One recv per readiness event, so a chatty client cannot starve the others. TLS reads
+    /// one record at a time, so it goes on while OpenSSL holds decrypted bytes the socket's
+    /// readiness would never announce.
     private func readOnce() {
-        let count = recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)
+        guard let tls else { return received(recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)) }
+        repeat {
+            let count = tls.read(into: buffers.receive.baseAddress!, count: buffers.receive.count)
+            if count < 0 {
+                if let error = tls.lastError { close(reason: "TLS error: \(error)") }
+                return
+            }
+            received(count)
+        } while state == .open && tls.hasPendingInput
+    }
+
+    private func received(_ count: Int) {
         if count == 0 {
             close(reason: "Connection closed")
             return
@@ -176,8 +228,14 @@ public final class Connection: FileEventHandler {
     }
 
     private func flush() {
-        guard state != .closed, failureReason == nil else { return }
-        switch output.flush(to: fd, gatheringIn: buffers.gather) {
+        guard state != .closed, failureReason == nil, isEstablished else { return }
+        let result: FlushResult
+        if let tls {
+            result = output.flush(to: TLSSink(session: tls), gatheringIn: buffers.gather)
+        } else {
+            result = output.flush(to: SocketSink(fd: fd), gatheringIn: buffers.gather)
+        }
+        switch result {
         case .drained:
             if state == .closing {
                 close(reason: gracefulCloseReason ?? "Closed")
@@ -187,6 +245,7 @@ public final class Connection: FileEventHandler {
         case .blocked:
             loop.setFileEvents(fd: fd, events: state == .open ? [.readable, .writable] : .writable)
         case .failed(let error):
+            if let tlsError = tls?.lastError { return fail("TLS error: \(tlsError)") }
             let reason = error.errno == EPIPE || error.errno == ECONNRESET
                 ? "Connection reset by peer" : "Write error: \(error)"
             fail(reason)

@@ -2,6 +2,29 @@ import Glibc
 import ParleyBytes
 import ParleyLoop
 
+/// Where a flush writes: the socket itself, or a TLS session on it. Generic, so the plain
+/// path compiles to the bare write(2) it always was.
+protocol ByteSink {
+    /// Like write(2): a count, or -1 with errno set (EAGAIN: try again later).
+    func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int
+}
+
+struct SocketSink: ByteSink {
+    let fd: Int32
+    func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int { Glibc.write(fd, bytes, count) }
+}
+
+/// OpenSSL wants a retry with the same bytes after a full socket; the queue keeps them at its
+/// head until they are written, and the context accepts them at a new address.
+struct TLSSink: ByteSink {
+    let session: TLSSession
+    func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        let written = session.write(bytes, count: count)
+        if written < 0 { errno = session.lastError == nil ? EAGAIN : EPROTO }
+        return written
+    }
+}
+
 public enum FlushResult: Equatable {
     case drained
     case blocked
@@ -68,9 +91,9 @@ struct OutputQueue {
     /// Writes as much as the socket takes. A lone slice is written in place; several are
     /// gathered into `scratch` and leave in one plain write (the kernel copies one buffer far
     /// faster than dozens of small iovecs).
-    mutating func flush(to fd: Int32, gatheringIn scratch: UnsafeMutableRawBufferPointer) -> FlushResult {
+    mutating func flush<Sink: ByteSink>(to sink: Sink, gatheringIn scratch: UnsafeMutableRawBufferPointer) -> FlushResult {
         while queuedBytes > 0 {
-            let written = writeNext(to: fd, scratch)
+            let written = writeNext(to: sink, scratch)
             if written < 0 {
                 let error = SystemError("write")
                 if error.errno == EINTR { continue }
@@ -88,12 +111,12 @@ struct OutputQueue {
     }
 
     /// One write of the head slice alone, or of as many whole slices as fit in `scratch`.
-    private func writeNext(to fd: Int32, _ scratch: UnsafeMutableRawBufferPointer) -> Int {
+    private func writeNext<Sink: ByteSink>(to sink: Sink, _ scratch: UnsafeMutableRawBufferPointer) -> Int {
         let first = slices[head]
         let firstStart = first.start + headOffset
         let firstLength = first.end - firstStart
         if head + 1 == slices.count || firstLength * 2 > scratch.count {
-            return write(fd, first.bytes.storage.baseAddress! + firstStart, firstLength)
+            return sink.write(first.bytes.storage.baseAddress! + firstStart, firstLength)
         }
         var filled = 0
         var index = head
@@ -107,7 +130,7 @@ struct OutputQueue {
             index += 1
             if index < slices.count { start = slices[index].start }
         }
-        return write(fd, scratch.baseAddress, filled)
+        return sink.write(scratch.baseAddress!, filled)
     }
 
     private mutating func consume(_ written: Int) {

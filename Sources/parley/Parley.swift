@@ -24,7 +24,7 @@ struct Parley: ParsableCommand {
 
         Config keys are documented in docs/CONFIG.md and parley.example.toml.
         """,
-        subcommands: [Passwd.self, PluginTools.self]
+        subcommands: [Passwd.self, Cert.self, PluginTools.self]
     )
 
     @Option(name: .long, help: ArgumentHelp("The TOML config file. Without it, embedded defaults are used.", valueName: "file"))
@@ -36,11 +36,11 @@ struct Parley: ParsableCommand {
 
     // Parsed by a throwing transform rather than ExpressibleByArgument's failable init, so a
     // bad address is refused with the parser's reason instead of "invalid value".
-    @Option(name: .long, help: ArgumentHelp("Serve the plain-text protocol here instead of the config's plain listeners. Port 0 picks a free port (the log says which).", valueName: "host:port"),
+    @Option(name: .long, help: ArgumentHelp("Serve the plain-text protocol here instead of the config's plaintext plain listeners (TLS listeners stay). Port 0 picks a free port (the log says which).", valueName: "host:port"),
             transform: ListenAddress.init(parsing:))
     var plain: ListenAddress?
 
-    @Option(name: .long, help: ArgumentHelp("Serve IRC here instead of the config's IRC listeners. Port 0 picks a free port (the log says which).", valueName: "host:port"),
+    @Option(name: .long, help: ArgumentHelp("Serve IRC here instead of the config's plaintext IRC listeners (TLS listeners stay). Port 0 picks a free port (the log says which).", valueName: "host:port"),
             transform: ListenAddress.init(parsing:))
     var irc: ListenAddress?
 

@@ -32,7 +32,7 @@ final class OutputQueueTests: XCTestCase {
         var reads = [UInt8](repeating: 0, count: 8192)
         var blockedAtLeastOnce = false
         for _ in 0..<100_000 where received.count < expected.count {
-            switch queue.flush(to: fds[0], gatheringIn: scratch) {
+            switch queue.flush(to: SocketSink(fd: fds[0]), gatheringIn: scratch) {
             case .blocked: blockedAtLeastOnce = true
             case .drained: break
             case .failed(let error): return XCTFail("write failed: \(error)")
@@ -92,7 +92,7 @@ final class MessageArenaTests: XCTestCase {
             expected += Array(UnsafeRawBufferPointer(rebasing: stored.bytes.storage[stored.range]))
             queue.append(stored.bytes, stored.range)
             index += 1
-            if queue.flush(to: fds[0], gatheringIn: scratch) == .blocked { break }
+            if queue.flush(to: SocketSink(fd: fds[0]), gatheringIn: scratch) == .blocked { break }
         }
         // While backlogged, thousands more messages pass through fresh arenas; the queue
         // copies them, so the arenas it never began to send are not kept alive by it.
@@ -129,7 +129,7 @@ final class MessageArenaTests: XCTestCase {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 8192)
         for _ in 0..<1_000_000 {
-            if case .failed(let error) = queue.flush(to: fds[0], gatheringIn: scratch) { throw error }
+            if case .failed(let error) = queue.flush(to: SocketSink(fd: fds[0]), gatheringIn: scratch) { throw error }
             let count = recv(fds[1], &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if count > 0 { received += buffer[0..<count] }
             if queue.isEmpty && count <= 0 { break }

@@ -53,13 +53,13 @@ final class TestServer {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         log.start(reading: errors.fileHandleForReading)
-        guard let listening = log.waitFor({ $0.contains("listening") && $0.contains("protocol=plain") }, seconds: 20),
+        guard let listening = log.waitFor({ $0.contains("listening") && $0.contains("protocol=plain") && !$0.contains("tls=") }, seconds: 20),
               let port = Self.parsePort(listening) else {
             process.terminate()
             throw TestFailure("server did not report its port; log:\n\(log.all.joined(separator: "\n"))")
         }
         self.port = port
-        guard let ircLine = log.waitFor({ $0.contains("listening") && $0.contains("protocol=irc") }, seconds: 5),
+        guard let ircLine = log.waitFor({ $0.contains("listening") && $0.contains("protocol=irc") && !$0.contains("tls=") }, seconds: 5),
               let ircPort = Self.parsePort(ircLine) else {
             process.terminate()
             throw TestFailure("server did not report its IRC port")
@@ -71,6 +71,13 @@ final class TestServer {
         guard let range = line.range(of: "address=") else { return nil }
         let address = line[range.upperBound...].prefix { $0 != " " }
         return address.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    /// The port of the config's TLS listener for `proto` (the first one, when there are several).
+    func tlsPort(_ proto: String) throws -> Int {
+        let line = try waitForLog("listening", "protocol=\(proto)", "tls=")
+        guard let port = Self.parsePort(line) else { throw TestFailure("no port in: \(line)") }
+        return port
     }
 
     var pid: Int32 { process.processIdentifier }
