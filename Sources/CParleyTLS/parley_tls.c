@@ -56,13 +56,19 @@ static int load_pair(SSL_CTX *ctx, const char *certificate_path, const char *key
     if (!readable_file("key", key_path, error, error_size)) return 0;
     ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(ctx, certificate_path) != 1) {
-        describe_error("not a PEM certificate", reason, sizeof reason);
-        snprintf(error, error_size, "certificate %s: %s", certificate_path, reason);
+        describe_error("unknown error", reason, sizeof reason);
+        snprintf(error, error_size, "certificate %s: cannot load a PEM certificate from it (%s)", certificate_path, reason);
         return 0;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
-        describe_error("not a PEM private key", reason, sizeof reason);
-        snprintf(error, error_size, "key %s: %s", key_path, reason);
+        /* OpenSSL checks the pair as it loads the key; say which files disagree. */
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            ERR_clear_error();
+            snprintf(error, error_size, "key %s does not match certificate %s", key_path, certificate_path);
+            return 0;
+        }
+        describe_error("unknown error", reason, sizeof reason);
+        snprintf(error, error_size, "key %s: cannot load a PEM private key from it (%s)", key_path, reason);
         return 0;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -224,7 +230,9 @@ ssize_t parley_tls_write(parley_tls_session *session, const void *buffer, size_t
     return mapped;
 }
 
-int parley_tls_pending(parley_tls_session *session) { return SSL_pending(session->ssl); }
+/* SSL_has_pending, not SSL_pending: records read from the socket but not yet decrypted (read
+   along with the handshake's last message, say) count too. */
+int parley_tls_pending(parley_tls_session *session) { return SSL_has_pending(session->ssl); }
 
 void parley_tls_close_notify(parley_tls_session *session) {
     ERR_clear_error();

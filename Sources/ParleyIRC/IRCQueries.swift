@@ -42,6 +42,11 @@ extension IRCSession {
         if let away = other.away { numeric("301", other.nick, away) }
         if other.isServerOperator { numeric("313", other.nick, "is an IRC operator") }
         if other.isBot { numeric("335", other.nick, "is a bot (a Parley plugin's)") }
+        if other.isSecure { numeric("671", other.nick, "is using a secure connection") }
+        // The fingerprint identifies a person across nicks: shown to themself and to operators only.
+        if let fingerprint = other.certificateFingerprint, other === user || user.isServerOperator {
+            numeric("276", other.nick, "has client certificate fingerprint \(fingerprint)")
+        }
         numeric("317", other.nick, String(Int(wallClockSeconds() - other.lastActive)), String(Int(other.connectedAt)), "seconds idle, signon time")
         numeric("318", other.nick, "End of /WHOIS list.")
     }

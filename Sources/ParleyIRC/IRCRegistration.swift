@@ -58,8 +58,11 @@ extension IRCSession {
         switch sub {
         case "LS":
             if user == nil { negotiatingCaps = true }
-            if let version = params.dropFirst().first, Int(version) ?? 0 >= 302 { caps.insert(.capNotify) }
-            send(IRCMessage(source: serverName, command: "CAP", params: [nick, "LS", IRCCapability.advertised], forceTrailing: true))
+            let valuesAllowed = Int(params.dropFirst().first ?? "") ?? 0 >= 302
+            if valuesAllowed { caps.insert(.capNotify) }
+            // Cap values (and so sts, which is nothing without one) exist only from CAP LS 302 on.
+            let offered = [IRCCapability.advertised] + (valuesAllowed ? [stsPolicy].compactMap { $0 } : [])
+            send(IRCMessage(source: serverName, command: "CAP", params: [nick, "LS", offered.joined(separator: " ")], forceTrailing: true))
         case "LIST":
             send(IRCMessage(source: serverName, command: "CAP", params: [nick, "LIST", caps.map(\.rawValue).sorted().joined(separator: " ")], forceTrailing: true))
         case "REQ":
@@ -88,6 +91,16 @@ extension IRCSession {
         default:
             numeric("410", sub, "Invalid CAP command")
         }
+    }
+}
+
+extension IRCSession {
+    /// IRCv3 sts: a plaintext connection is told where TLS is (and the client reconnects
+    /// there); a TLS one is told how long to insist on TLS. Never requestable, only seen.
+    var stsPolicy: String? {
+        guard let sts = services.config.sts else { return nil }
+        guard connection.tls != nil else { return "sts=port=\(sts.port)" }
+        return "sts=duration=\(sts.durationSeconds)" + (sts.preload ? ",preload" : "")
     }
 }
 

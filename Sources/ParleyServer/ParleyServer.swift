@@ -97,6 +97,7 @@ public final class ParleyServer: SessionServices {
                 logger.notice("listening", metadata: metadata)
             }
             guard !listeners.isEmpty else { throw StartupError.noListeners }
+            resolveSTSPort()
         } catch {
             closeListeners()
             throw error
@@ -124,6 +125,18 @@ public final class ParleyServer: SessionServices {
             throw error
         }
         logger.info("event loop", metadata: ["backend": "\(loop.backend.rawValue)"])
+    }
+
+    /// An sts policy taken from a TLS listener on port 0 (tests, mostly) names the port the
+    /// kernel chose, or clients would be sent nowhere.
+    private func resolveSTSPort() {
+        guard var sts = config.sts, sts.port == 0 else { return }
+        let bound = zip(listeners, config.listeners).first { _, listener in
+            listener.proto == .irc && listener.tls != nil && listener.address.port == 0
+        }
+        guard let (handler, _) = bound else { return }
+        sts.port = handler.socket.boundAddress.port
+        config.sts = sts
     }
 
     private func loadCertificate(_ files: Config.TLSFiles) throws(TLSError) -> TLSContext {
@@ -361,6 +374,7 @@ public final class ParleyServer: SessionServices {
             fresh.server.eventBackend = old.server.eventBackend
         }
         config = fresh
+        resolveSTSPort()
         chat.rules = fresh.nameRules
         chat.setDefaultRoom(fresh.server.defaultRoom)
         for frontEnd in frontEnds.values { frontEnd.configReloaded() }

@@ -162,6 +162,9 @@ public final class Connection: FileEventHandler {
             handshakeDeadline = nil
             loop.setFileEvents(fd: fd, events: state == .open ? .readable : [])
             flush()
+            // The client's first lines can arrive with its last handshake message, already
+            // read from the socket: nothing would announce them.
+            if state == .open && tls.hasPendingInput { readOnce() }
         case .wantRead:
             loop.setFileEvents(fd: fd, events: .readable)
         case .wantWrite:
@@ -172,8 +175,8 @@ public final class Connection: FileEventHandler {
     }
 
     /// One recv per readiness event, so a chatty client cannot starve the others. TLS reads
-    /// one record at a time, so it goes on while OpenSSL holds decrypted bytes the socket's
-    /// readiness would never announce.
+    /// one record at a time, so it goes on while OpenSSL holds input the socket's readiness
+    /// would never announce.
     private func readOnce() {
         guard let tls else { return received(recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)) }
         repeat {

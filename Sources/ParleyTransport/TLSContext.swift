@@ -123,7 +123,7 @@ public final class TLSSession {
         return -1
     }
 
-    /// Decrypted input OpenSSL holds: socket readiness will not announce it.
+    /// Input OpenSSL already holds: socket readiness will not announce it.
     public var hasPendingInput: Bool { parley_tls_pending(pointer) > 0 }
 
     public func closeNotify() { parley_tls_close_notify(pointer) }

@@ -77,6 +77,15 @@ struct Parley: ParsableCommand {
         }
         for warning in loaded.warnings { printToStderr("config warning: \(warning)") }
         if checkConfig {
+            // The certificates too: they stop startup just as the config's own problems do.
+            let refusals = loaded.listeners.compactMap(\.tls).compactMap { files -> String? in
+                do { _ = try TLSContext(certificate: files.certificate, key: files.key) } catch { return "\(error)" }
+                return nil
+            }
+            guard refusals.isEmpty else {
+                for refusal in refusals { printToStderr("\(config ?? ""): \(refusal)") }
+                throw ExitCode(1)
+            }
             print("config OK: \(config ?? "(embedded defaults)")")
             return
         }

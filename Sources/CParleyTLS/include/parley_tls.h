@@ -37,7 +37,7 @@ int parley_tls_handshake(parley_tls_session *session, char *error, size_t error_
 /* > 0 bytes, 0 when the peer closed, or one of the results above. */
 ssize_t parley_tls_read(parley_tls_session *session, void *buffer, size_t size, char *error, size_t error_size);
 ssize_t parley_tls_write(parley_tls_session *session, const void *buffer, size_t size, char *error, size_t error_size);
-/* Decrypted bytes OpenSSL holds that the socket's readiness will not announce. */
+/* Whether OpenSSL holds input (decrypted or not) that the socket's readiness will not announce. */
 int parley_tls_pending(parley_tls_session *session);
 /* Sends close_notify once, without waiting for the peer's. */
 void parley_tls_close_notify(parley_tls_session *session);

@@ -10,20 +10,30 @@ final class IRCTestClient {
         self.nick = nick
     }
 
+    /// Over a socket opened elsewhere (a TLS client's, say).
+    init(socket: TestClient, nick: String) {
+        self.socket = socket
+        self.nick = nick
+    }
+
     /// Connects and registers with NICK and USER, waiting for the end of the welcome burst.
     static func registered(_ server: TestServer, _ nick: String, caps: [String] = []) throws -> IRCTestClient {
         let client = try IRCTestClient(port: server.ircPort, nick: nick)
-        if !caps.isEmpty {
-            try client.send("CAP LS 302")
-            try client.send("CAP REQ :\(caps.joined(separator: " "))")
-            try client.expect(" ACK ")
-        }
-        try client.send("NICK \(nick)")
-        try client.send("USER \(nick) 0 * :\(nick) Tester")
-        if !caps.isEmpty { try client.send("CAP END") }
-        try client.expectNumeric("001")
-        try client.expect { $0.contains(" 376 ") || $0.contains(" 422 ") }
+        try client.register(caps: caps)
         return client
+    }
+
+    func register(caps: [String] = []) throws {
+        if !caps.isEmpty {
+            try send("CAP LS 302")
+            try send("CAP REQ :\(caps.joined(separator: " "))")
+            try expect(" ACK ")
+        }
+        try send("NICK \(nick)")
+        try send("USER \(nick) 0 * :\(nick) Tester")
+        if !caps.isEmpty { try send("CAP END") }
+        try expectNumeric("001")
+        try expect { $0.contains(" 376 ") || $0.contains(" 422 ") }
     }
 
     func send(_ line: String) throws {

@@ -6,6 +6,9 @@ enum RequiredTool: String {
     case cCompiler = "a C compiler (cc): apt-get install gcc"
     case pythonIRC = "the PyPI package irc: pip install irc (or apt-get install python3-irc)"
     case prlimit = "prlimit: apt-get install util-linux"
+    case pythonCryptography = "the Python package cryptography: apt-get install python3-cryptography"
+    case irssi = "irssi: apt-get install irssi"
+    case tmux = "tmux: apt-get install tmux"
 
     /// A command that exits 0 when the tool is there.
     private var probe: [String] {
@@ -13,6 +16,9 @@ enum RequiredTool: String {
         case .cCompiler: return ["cc", "--version"]
         case .pythonIRC: return ["python3", "-c", "import irc.client"]
         case .prlimit: return ["prlimit", "--version"]
+        case .pythonCryptography: return ["python3", "-c", "import cryptography.x509"]
+        case .irssi: return ["irssi", "--version"]
+        case .tmux: return ["tmux", "-V"]
         }
     }
 
