@@ -21,6 +21,9 @@ public struct Config: Equatable, Sendable {
             "Type /help for commands. You start in the default room.",
         ]
         public var defaultRoom = "#lobby"
+        /// Masks (`nick!user@host`, a bare nick meaning `nick!*@*`) of those made operators of
+        /// the default room when they join it; nobody else is, however early they come.
+        public var defaultRoomOperators: [String] = []
         /// IRC's PASS: a crypt(3) hash every IRC client must match, or nil for none.
         public var passwordHash: String?
         /// Where the loop's readiness comes from: poll (the default) or epoll, whose waits
@@ -106,6 +109,8 @@ public struct Config: Equatable, Sendable {
         Listener(proto: .irc, address: ListenAddress(host: "0.0.0.0", port: 6667)),
     ]
     public var limits = Limits()
+    public var cloaking = Cloaking()
+    public var passwordLimits = PasswordLimits()
     public var logLevel: Logger.Level = .info
 
     public init() {}

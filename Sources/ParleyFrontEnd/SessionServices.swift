@@ -48,19 +48,28 @@ public protocol FrontEnd: AnyObject {
 
 extension SessionServices {
     /// OPER for both front-ends: checks the name and password against `[[operator]]` off the
-    /// loop thread (an unknown name costs as much as a wrong password), logs the attempt, and
-    /// on success makes `user` a server operator. `done` runs on the loop thread.
+    /// loop thread (an unknown name costs as much as a wrong password), paced per address by
+    /// `PasswordChecker`, logs the attempt, and on success makes `user` a server operator.
+    /// `done` runs on the loop thread.
     public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64,
-                              then done: @escaping (Bool) -> Void) {
+                              then done: @escaping (PasswordVerdict) -> Void) {
         let entry = config.operators.first { $0.name == name }
-        passwords.check(password, against: entry?.passwordHash) { [self] matched in
-            guard matched, let entry, chat.users[user.id] === user else {
+        passwords.check(password, against: entry?.passwordHash, from: user.realHost) { [self] verdict in
+            if case .coolingDown = verdict { return done(verdict) }
+            guard verdict == .matched, let entry, chat.users[user.id] === user else {
                 logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
-                return done(false)
+                return done(.wrong)
             }
             chat.setServerOperator(user, true)
             logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
-            done(true)
+            done(.matched)
         }
+    }
+}
+
+extension PasswordVerdict {
+    /// What a refused attempt is told, the same on both protocols.
+    public static func coolingDownText(_ seconds: Int) -> String {
+        "too many failed password attempts from your address; try again in \(seconds) \(seconds == 1 ? "second" : "seconds")"
     }
 }
