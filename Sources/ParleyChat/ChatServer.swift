@@ -129,7 +129,7 @@ public final class ChatServer {
         room.invited.remove(user.id)
         let becomesOperator: Bool
         if room.foldedName == Casemapping.fold(defaultRoomName) {
-            becomesOperator = defaultRoomOperators.contains { user.matches(mask: $0) }
+            becomesOperator = user.matchesAny(defaultRoomOperators)
         } else {
             // Whoever joins a room with no people in it (bots aside) becomes its operator.
             becomesOperator = !user.isBot && room.members.allSatisfy(\.isBot)

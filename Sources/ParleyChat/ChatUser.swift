@@ -38,9 +38,14 @@ public final class ChatUser {
         viewer === self || viewer.isServerOperator
     }
 
-    /// Masks (bans, configured operators) match the host others see or the real one.
-    public func matches(mask: String) -> Bool {
-        Mask.matches(mask, hostmask) || (realHost != host && Mask.matches(mask, realHostmask))
+    /// Whether one of `masks` (bans, configured operators) matches the host others see or the
+    /// real one.
+    public func matchesAny<Masks: Sequence<String>>(_ masks: Masks) -> Bool {
+        let shown = hostmask
+        let real = realHost == host ? nil : realHostmask
+        return masks.contains { mask in
+            Mask.matches(mask, shown) || (real.map { Mask.matches(mask, $0) } ?? false)
+        }
     }
 
     init(id: UInt64, nick: String, username: String, host: String, realHost: String, realName: String,

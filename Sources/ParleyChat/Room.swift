@@ -57,7 +57,7 @@ public final class Room {
 
     /// True when a ban matches the user, by the host others see or by the real one.
     public func isBanned(_ user: ChatUser) -> Bool {
-        bans.contains { user.matches(mask: $0.mask) }
+        !bans.isEmpty && user.matchesAny(bans.lazy.map(\.mask))
     }
 
     func remove(_ user: ChatUser) {
