@@ -19,6 +19,11 @@ public final class ChatServer {
     // long as the chat core lives.
     public unowned var chain: MessageChain?
     public unowned var listener: ChatListener?
+    /// How new users' hosts are shown to others; nil shows their real address.
+    public var cloak: HostCloak?
+    /// Masks (`nick!user@host`, matched like bans) of those made operators of the default room
+    /// when they join it. Nobody else is: everyone is put there, so being first means nothing.
+    public var defaultRoomOperators: [String] = []
 
     /// Advertised to IRC clients as CHANLIMIT and MAXLIST.
     public static let maxRoomsPerUser = 100
@@ -69,10 +74,17 @@ public final class ChatServer {
         return nil
     }
 
-    public func register(nick: String, username: String, host: String, realName: String,
+    /// Registers a user connected from `address`; others see its cloak when cloaking is on.
+    public func register(nick: String, username: String, address: String, realName: String,
                          client: ChatClient) throws(ChatError) -> ChatUser {
+        try register(nick: nick, username: username, host: cloak?.cloak(address) ?? address, realHost: address,
+                     realName: realName, client: client)
+    }
+
+    private func register(nick: String, username: String, host: String, realHost: String, realName: String,
+                          client: ChatClient) throws(ChatError) -> ChatUser {
         if let error = nickError(nick) { throw error }
-        let user = ChatUser(id: nextUserID, nick: nick, username: username, host: host,
+        let user = ChatUser(id: nextUserID, nick: nick, username: username, host: host, realHost: realHost,
                             realName: realName, client: client, heldBack: heldBack)
         nextUserID += 1
         users[user.id] = user
@@ -97,7 +109,8 @@ public final class ChatServer {
 
     // MARK: Rooms
 
-    /// Joins a room, creating it when needed; whoever joins an empty room becomes its operator.
+    /// Joins a room, creating it when needed; whoever joins an empty room becomes its operator,
+    /// except in the default room, whose operators come from `defaultRoomOperators`.
     /// Bans, +i, +k and +l are enforced; an invite lets one past +i, +l and bans once.
     @discardableResult
     public func join(_ user: ChatUser, roomNamed name: String, key: String? = nil) throws(ChatError) -> Room {
@@ -114,11 +127,16 @@ public final class ChatServer {
         }
         if let required = room.modes.key, required != key { throw .badRoomKey(room.name) }
         room.invited.remove(user.id)
-        // Whoever joins a room with no people in it (bots aside) becomes its operator.
-        let founding = !user.isBot && room.members.allSatisfy(\.isBot)
+        let becomesOperator: Bool
+        if room.foldedName == Casemapping.fold(defaultRoomName) {
+            becomesOperator = user.matchesAny(defaultRoomOperators)
+        } else {
+            // Whoever joins a room with no people in it (bots aside) becomes its operator.
+            becomesOperator = !user.isBot && room.members.allSatisfy(\.isBot)
+        }
         room.add(user)
         roomsByName[room.foldedName] = room
-        if founding { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
+        if becomesOperator { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
         user.rooms.append(room)
         emit(.joined(user, room), to: room.members)
         listener?.userJoined(user, room)
@@ -137,7 +155,7 @@ public final class ChatServer {
     /// Removes a user everywhere and tells everyone who shared a room with them, once each.
     public func quit(_ user: ChatUser, reason: String) {
         guard users[user.id] === user else { return }
-        whowas.append(WhowasEntry(nick: user.nick, username: user.username, host: user.host,
+        whowas.append(WhowasEntry(nick: user.nick, username: user.username, host: user.host, realHost: user.realHost,
                                   realName: user.realName, leftAt: wallClockSeconds()))
         if whowas.count > 200 { whowas.removeFirst(whowas.count - 200) }
         let audience = usersSharingRooms(with: user)
@@ -297,7 +315,8 @@ public final class ChatServer {
 
     /// A user with no connection, owned by a plugin; it leaves like anyone else.
     public func registerBot(nick: String, client: ChatClient) throws(ChatError) -> ChatUser {
-        let bot = try register(nick: nick, username: "bot", host: "bots.parley", realName: "Plugin bot", client: client)
+        let bot = try register(nick: nick, username: "bot", host: "bots.parley", realHost: "bots.parley",
+                               realName: "Plugin bot", client: client)
         bot.isBot = true
         botCount += 1
         return bot

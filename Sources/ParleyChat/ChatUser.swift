@@ -9,7 +9,10 @@ public final class ChatUser {
     private unowned let heldBack: HeldBackRoomMessages
     public internal(set) var foldedNick: String
     public let username: String
+    /// The host everyone sees: the cloak of the address when cloaking is on (see `HostCloak`).
     public let host: String
+    /// The address the client connected from, for the user themself and server operators.
+    public let realHost: String
     public let realName: String
     public let connectedAt: Double
     public internal(set) var rooms: [Room] = []
@@ -33,15 +36,32 @@ public final class ChatUser {
     public var lastActive: Double
 
     public var hostmask: String { "\(nick)!\(username)@\(host)" }
+    public var realHostmask: String { "\(nick)!\(username)@\(realHost)" }
 
-    init(id: UInt64, nick: String, username: String, host: String, realName: String, client: ChatClient,
-         heldBack: HeldBackRoomMessages) {
+    /// Whether `viewer` may learn this user's real address: themself and server operators.
+    public func showsRealHost(to viewer: ChatUser) -> Bool {
+        viewer === self || viewer.isServerOperator
+    }
+
+    /// Whether one of `masks` (bans, configured operators) matches the host others see or the
+    /// real one.
+    public func matchesAny<Masks: Sequence<String>>(_ masks: Masks) -> Bool {
+        let shown = hostmask
+        let real = realHost == host ? nil : realHostmask
+        return masks.contains { mask in
+            Mask.matches(mask, shown) || (real.map { Mask.matches(mask, $0) } ?? false)
+        }
+    }
+
+    init(id: UInt64, nick: String, username: String, host: String, realHost: String, realName: String,
+         client: ChatClient, heldBack: HeldBackRoomMessages) {
         self.heldBack = heldBack
         self.id = id
         self.nick = nick
         self.foldedNick = Casemapping.fold(nick)
         self.username = username
         self.host = host
+        self.realHost = realHost
         self.realName = realName
         self.connectedAt = wallClockSeconds()
         self.lastActive = connectedAt
@@ -57,7 +77,10 @@ public final class ChatUser {
 public struct WhowasEntry: Sendable {
     public let nick: String
     public let username: String
+    /// The host everyone sees: the cloak of the address when cloaking is on (see `HostCloak`).
     public let host: String
+    /// The address the client connected from, for the user themself and server operators.
+    public let realHost: String
     public let realName: String
     public let leftAt: Double
 }

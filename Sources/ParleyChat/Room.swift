@@ -55,10 +55,9 @@ public final class Room {
         status[user.id] = newStatus
     }
 
-    /// True when a ban matches the user and no exception applies.
+    /// True when a ban matches the user, by the host others see or by the real one.
     public func isBanned(_ user: ChatUser) -> Bool {
-        let hostmask = user.hostmask
-        return bans.contains { Mask.matches($0.mask, hostmask) }
+        !bans.isEmpty && user.matchesAny(bans.lazy.map(\.mask))
     }
 
     func remove(_ user: ChatUser) {

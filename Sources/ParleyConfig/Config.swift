@@ -21,6 +21,9 @@ public struct Config: Equatable, Sendable {
             "Type /help for commands. You start in the default room.",
         ]
         public var defaultRoom = "#lobby"
+        /// Masks (`nick!user@host`, a bare nick meaning `nick!*@*`) of those made operators of
+        /// the default room when they join it; nobody else is, however early they come.
+        public var defaultRoomOperators: [String] = []
         /// IRC's PASS: a crypt(3) hash every IRC client must match, or nil for none.
         public var passwordHash: String?
         /// Where the loop's readiness comes from: poll (the default) or epoll, whose waits
@@ -148,6 +151,8 @@ public struct Config: Equatable, Sendable {
     public var limits = Limits()
     /// Off unless configured; needs an IRC listener with TLS.
     public var sts: STS?
+    public var cloaking = Cloaking()
+    public var passwordLimits = PasswordLimits()
     public var logLevel: Logger.Level = .info
 
     public init() {}

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import ParleyChat
 import ParleyBytes
 import ParleyLoop
 import ParleyTransport
@@ -36,6 +37,8 @@ public enum ConfigLoader {
         }
         readLimits(root.table("limits"), into: &config.limits)
         if let sts = root.table("sts") { config.sts = readSTS(sts, listeners: config.listeners) }
+        readCloaking(root.table("cloaking"), into: &config.cloaking)
+        readPasswordLimits(root.table("password_limits"), into: &config.passwordLimits)
         readPlugins(root, into: &config.plugins)
         if let operators = root.arrayOfTables("operator") {
             config.operators = operators.compactMap(readOperator)
@@ -85,6 +88,11 @@ public enum ConfigLoader {
             }
         }
         if let room = reader.string("default_room") { server.defaultRoom = room }
+        if let masks = reader.stringArray("default_room_operators", check: { mask in
+            mask.isEmpty || mask.contains(" ") ? "'\(mask)' is not a mask: nick, or nick!user@host with * and ?" : nil
+        }) {
+            server.defaultRoomOperators = masks.map(Mask.normalize)
+        }
         if let backend = reader.choice("event_backend", Dictionary(uniqueKeysWithValues: EventBackend.allCases.map { ($0.rawValue, $0) })) {
             server.eventBackend = backend
         }

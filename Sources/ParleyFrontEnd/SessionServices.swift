@@ -48,23 +48,38 @@ public protocol FrontEnd: AnyObject {
 
 extension SessionServices {
     /// OPER for both front-ends: checks the name and password (and the client certificate,
-    /// where the entry names one) against `[[operator]]` off the loop thread (an unknown name costs as much as a wrong password), logs the attempt, and
-    /// on success makes `user` a server operator. `done` runs on the loop thread.
+    /// where the entry names one) against `[[operator]]` off the loop thread (an unknown name
+    /// costs as much as a wrong password), paced per address by `PasswordChecker`, logs the
+    /// attempt, and on success makes `user` a server operator. `done` runs on the loop thread.
     public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64,
-                              then done: @escaping (Bool) -> Void) {
+                              then done: @escaping (PasswordVerdict) -> Void) {
         let entry = config.operators.first { $0.name == name }
-        // Certificate-only operators are checked against the decoy too, so every answer
-        // takes as long as a password check.
-        passwords.check(password, against: entry?.passwordHash) { [self] matched in
-            guard let entry, chat.users[user.id] === user,
-                  entry.passwordHash == nil || matched,
-                  entry.certificateFingerprint == nil || entry.certificateFingerprint == user.certificateFingerprint else {
-                logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
-                return done(false)
-            }
-            chat.setServerOperator(user, true)
-            logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
-            done(true)
+        let certificateMatches = entry?.certificateFingerprint.map { $0 == user.certificateFingerprint } ?? true
+        // A certificate-only entry has no password to check: the certificate is the credential.
+        if let entry, entry.passwordHash == nil, certificateMatches {
+            return grantOperator(user, entry: entry, client: client, then: done)
         }
+        // A certificate that does not match is checked against the decoy: it costs the same.
+        passwords.check(password, against: certificateMatches ? entry?.passwordHash : nil, from: user.realHost) { [self] verdict in
+            if case .coolingDown = verdict { return done(verdict) }
+            guard verdict == .matched, let entry, chat.users[user.id] === user else {
+                logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
+                return done(.wrong)
+            }
+            grantOperator(user, entry: entry, client: client, then: done)
+        }
+    }
+
+    private func grantOperator(_ user: ChatUser, entry: Config.Operator, client: UInt64, then done: (PasswordVerdict) -> Void) {
+        chat.setServerOperator(user, true)
+        logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
+        done(.matched)
+    }
+}
+
+extension PasswordVerdict {
+    /// What a refused attempt is told, the same on both protocols.
+    public static func coolingDownText(_ seconds: Int) -> String {
+        "too many failed password attempts from your address; try again in \(seconds) \(seconds == 1 ? "second" : "seconds")"
     }
 }

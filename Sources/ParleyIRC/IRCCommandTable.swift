@@ -61,9 +61,9 @@ enum IRCCommandTable {
         // Queries
         IRCCommand("WHO") { $0.who($1, $2) },
         IRCCommand("WHOIS") { $0.whois($1, $2) },
-        IRCCommand("WHOWAS") { session, params, _ in session.whowas(params) },
+        IRCCommand("WHOWAS") { $0.whowas($1, $2) },
         IRCCommand("ISON", minParams: 1) { session, params, _ in session.ison(params) },
-        IRCCommand("USERHOST", minParams: 1) { session, params, _ in session.userhost(params) },
+        IRCCommand("USERHOST", minParams: 1) { $0.userhost($1, $2) },
         IRCCommand("MOTD") { session, _, _ in session.sendMotd() },
         IRCCommand("LUSERS") { session, _, _ in session.sendLusers() },
         IRCCommand("VERSION") { session, _, _ in session.version() },

@@ -1,19 +1,23 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// Server operators: OPER, KILL, WALLOPS, REHASH.
 extension IRCSession {
     func oper(_ params: [String], _ user: ChatUser) {
         guard passwordAttempts.begin() else { return refuseWhilePasswordCheckRuns("OPER") }
-        services.operatorLogin(user, name: params[0], password: params[1], client: connection.id) { [self] matched in
-            let tooMany = passwordAttempts.end(matched: matched)
+        services.operatorLogin(user, name: params[0], password: params[1], client: connection.id) { [self] verdict in
+            let tooMany = passwordAttempts.end(verdict)
             guard connection.state == .open else { return }
-            guard matched else {
+            switch verdict {
+            case .matched:
+                numeric("381", "You are now an IRC operator")
+                send(IRCMessage(source: user.nick, command: "MODE", params: [user.nick, "+o"]))
+            case .wrong:
                 numeric("464", "Password incorrect")
                 if tooMany { closeLink("Too many failed password attempts") }
-                return
+            case .coolingDown(let seconds):
+                numeric("263", "OPER", PasswordVerdict.coolingDownText(seconds))
             }
-            numeric("381", "You are now an IRC operator")
-            send(IRCMessage(source: user.nick, command: "MODE", params: [user.nick, "+o"]))
         }
     }
 

@@ -22,11 +22,25 @@ extension IRCSession {
             let operatorsOnly = params.count > 1 && params[1].contains("o")
             for other in chat.users.values.sorted(by: { $0.foldedNick < $1.foldedNick })
             where other.isVisible(to: user) && (!operatorsOnly || other.isServerOperator)
-                && (Mask.matches(pattern, other.nick) || Mask.matches(pattern, other.hostmask) || Mask.matches(pattern, other.host)) {
+                && whoMatches(pattern, other, viewer: user) {
                 whoLine(other, room: other.rooms.first { $0.isVisible(to: user) })
             }
         }
         numeric("315", mask, "End of /WHO list.")
+    }
+
+    /// WHO masks match the nick or the host shown; only those who may see the real address
+    /// can search by it, or WHO would tell anyone who is behind a cloak.
+    private func whoMatches(_ pattern: String, _ other: ChatUser, viewer: ChatUser) -> Bool {
+        if Mask.matches(pattern, other.nick) || Mask.matches(pattern, other.hostmask) || Mask.matches(pattern, other.host) {
+            return true
+        }
+        return other.showsRealHost(to: viewer) && (Mask.matches(pattern, other.realHostmask) || Mask.matches(pattern, other.realHost))
+    }
+
+    /// RPL_WHOISACTUALLY as Ergo sends it: the real address behind the host shown.
+    private func sendActualHost(nick: String, username: String, realHost: String) {
+        numeric("338", nick, "\(username)@\(realHost)", realHost, "Actual user@host, Actual IP")
     }
 
     func whois(_ params: [String], _ user: ChatUser) {
@@ -36,6 +50,7 @@ extension IRCSession {
             return numeric("318", nick, "End of /WHOIS list.")
         }
         numeric("311", other.nick, other.username, other.host, "*", other.realName)
+        if other.showsRealHost(to: user) { sendActualHost(nick: other.nick, username: other.username, realHost: other.realHost) }
         let rooms = other.rooms.filter { $0.isVisible(to: user) }.map { $0.status(of: other).prefix(all: caps.contains(.multiPrefix)) + $0.name }
         if !rooms.isEmpty { numeric("319", other.nick, rooms.joined(separator: " ")) }
         numeric("312", other.nick, serverName, services.config.server.description)
@@ -51,13 +66,14 @@ extension IRCSession {
         numeric("318", other.nick, "End of /WHOIS list.")
     }
 
-    func whowas(_ params: [String]) {
+    func whowas(_ params: [String], _ user: ChatUser) {
         guard let nick = params.first else { return numeric("431", "No nickname given") }
         let folded = Casemapping.fold(nick)
         let entries = chat.whowas.reversed().filter { Casemapping.fold($0.nick) == folded }.prefix(10)
         if entries.isEmpty { numeric("406", nick, "There was no such nickname") }
         for entry in entries {
             numeric("314", entry.nick, entry.username, entry.host, "*", entry.realName)
+            if user.isServerOperator { sendActualHost(nick: entry.nick, username: entry.username, realHost: entry.realHost) }
             numeric("312", entry.nick, serverName, IRCTime.format(entry.leftAt))
         }
         numeric("369", nick, "End of WHOWAS")
@@ -68,9 +84,11 @@ extension IRCSession {
         numeric("303", present.joined(separator: " "))
     }
 
-    func userhost(_ params: [String]) {
+    /// The real address to oneself (clients ask it of themselves for DCC) and to operators.
+    func userhost(_ params: [String], _ user: ChatUser) {
         let replies = params.prefix(5).compactMap { chat.user(nick: $0) }.map { other in
-            "\(other.nick)\(other.isServerOperator ? "*" : "")=\(other.away == nil ? "+" : "-")\(other.username)@\(other.host)"
+            let host = other.showsRealHost(to: user) ? other.realHost : other.host
+            return "\(other.nick)\(other.isServerOperator ? "*" : "")=\(other.away == nil ? "+" : "-")\(other.username)@\(host)"
         }
         numeric("302", replies.joined(separator: " "))
     }

@@ -1,4 +1,5 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// Registration: PASS, NICK, USER and CAP in any order, then the welcome; PING and QUIT.
 extension IRCSession {
@@ -8,11 +9,15 @@ extension IRCSession {
         guard let hash = services.config.server.passwordHash else { return }
         guard passwordAttempts.begin() else { return refuseWhilePasswordCheckRuns("PASS") }
         // Registration waits for the answer (tryCompleteRegistration checks inFlight).
-        services.passwords.check(params[0], against: hash) { [self] matched in
-            _ = passwordAttempts.end(matched: matched)
-            passwordAccepted = matched
+        services.passwords.check(params[0], against: hash, from: connection.peer.host) { [self] verdict in
+            let tooMany = passwordAttempts.end(verdict)
+            passwordAccepted = verdict == .matched
             guard connection.state == .open else { return }
-            tryCompleteRegistration()
+            switch verdict {
+            case .coolingDown(let seconds): closeLink(PasswordVerdict.coolingDownText(seconds))
+            case .wrong where tooMany: closeLink("Too many failed password attempts")
+            default: tryCompleteRegistration()
+            }
         }
     }
 

@@ -176,7 +176,7 @@ final class IRCSession: ClientSession, ChatClient {
         }
         let registered: ChatUser
         do {
-            registered = try chat.register(nick: nick, username: username, host: connection.peer.host,
+            registered = try chat.register(nick: nick, username: username, address: connection.peer.host,
                                            realName: realName, client: self)
         } catch {
             // Someone took the nick between NICK and USER.

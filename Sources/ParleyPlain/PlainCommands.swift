@@ -1,4 +1,5 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// The plain protocol's slash commands: one table drives dispatch, usage errors and /help.
 /// How many words a command takes comes from its usage text (`[word]` is optional), so the
@@ -87,6 +88,11 @@ extension PlainSession {
                 return session.error("there is no room \(name)")
             }
             session.describeRoom(room)
+        },
+        PlainCommand(name: "whois", usage: "/whois nick", summary: "who someone is: their host, rooms and idle time") { session, user, args in
+            let nick = String(args.words[0])
+            guard let other = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
+            session.describeUser(other)
         },
         PlainCommand(name: "topic", usage: "/topic [#room] [text]", summary: "show a room's topic, or set it", freeText: true) { session, user, args in
             let (roomName, text) = args.optionalRoom(orElse: session.focus?.name)
@@ -213,15 +219,18 @@ extension PlainSession {
             guard session.passwordAttempts.begin() else {
                 return session.error("a password check is already running; wait for its answer")
             }
-            session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) { matched in
-                let tooMany = session.passwordAttempts.end(matched: matched)
+            session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) { verdict in
+                let tooMany = session.passwordAttempts.end(verdict)
                 guard session.connection.state == .open else { return }
-                guard matched else {
+                switch verdict {
+                case .matched:
+                    session.say("-!- You are now a server operator (\(name))")
+                case .wrong:
                     session.error("wrong operator name or password")
                     if tooMany { session.disconnect(reason: "Too many failed password attempts") }
-                    return
+                case .coolingDown(let seconds):
+                    session.error(PasswordVerdict.coolingDownText(seconds))
                 }
-                session.say("-!- You are now a server operator (\(name))")
             }
         },
         PlainCommand(name: "reload", usage: "/reload", summary: "operators: reload the config and plugins") { session, user, args in

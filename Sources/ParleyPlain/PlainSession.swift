@@ -64,6 +64,7 @@ final class PlainSession: ClientSession, ChatClient {
                                                       "reason": "invalid UTF-8 or control characters"])
         }
         if let user {
+            user.lastActive = wallClockSeconds()
             handleLine(text, from: user)
         } else if text.hasPrefix("/quit") {
             quit(reason: "Quit")
@@ -93,7 +94,7 @@ final class PlainSession: ClientSession, ChatClient {
             return
         }
         do {
-            let user = try chat.register(nick: nick, username: "plain", host: connection.peer.host,
+            let user = try chat.register(nick: nick, username: "plain", address: connection.peer.host,
                                          realName: nick, client: self)
             user.adoptTransportSecurity(of: connection)
             self.user = user
@@ -175,6 +176,21 @@ final class PlainSession: ClientSession, ChatClient {
         let shown = user.map(room.members(visibleTo:)) ?? []
         say("-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
             + shown.map { room.status(of: $0).prefix(all: false) + $0.nick }.joined(separator: " "))
+    }
+
+    /// /whois: others see the host everyone sees; the real address only to the user themself
+    /// and to server operators, as on IRC.
+    func describeUser(_ other: ChatUser) {
+        guard let viewer = user else { return }
+        say("-!- \(other.nick) is \(other.hostmask) (\(PlainText.sanitize(other.realName)))")
+        if other.showsRealHost(to: viewer) { say("-!- \(other.nick) is connecting from \(other.realHost)") }
+        let rooms = other.rooms.filter { $0.isVisible(to: viewer) }.map { $0.status(of: other).prefix(all: false) + $0.name }
+        if !rooms.isEmpty { say("-!- \(other.nick) is in \(rooms.joined(separator: " "))") }
+        if let away = other.away { say("-!- \(other.nick) is away: \(PlainText.sanitize(away))") }
+        if other.isServerOperator { say("-!- \(other.nick) is a server operator") }
+        if other.isBot { say("-!- \(other.nick) is a bot (a plugin's)") }
+        let idle = Int(wallClockSeconds() - other.lastActive)
+        say("-!- \(other.nick) has been idle \(idle) \(idle == 1 ? "second" : "seconds"), connected since \(PlainText.formatTime(other.connectedAt))")
     }
 
     func describe(_ error: ChatError) -> String {

@@ -148,7 +148,7 @@ extension PluginHost: ChatListener {
     }
 
     public func userQuit(_ user: ChatUser, reason: String) {
-        dispatchEvent(PARLEY_EVENT_DISCONNECT, user: user, reason: reason, peer: user.host)
+        dispatchEvent(PARLEY_EVENT_DISCONNECT, user: user, reason: reason, peer: user.realHost)
     }
 
     public func userChangedNick(_ user: ChatUser, oldNick: String) {

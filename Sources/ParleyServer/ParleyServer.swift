@@ -51,7 +51,7 @@ public final class ParleyServer: SessionServices {
         self.loop = try EventLoop(backend: config.server.eventBackend)
         self.chat = ChatServer(rules: config.nameRules, defaultRoomName: config.server.defaultRoom)
         self.connections = Connections(loop: loop)
-        self.passwords = PasswordChecker(poster: loop.poster)
+        self.passwords = PasswordChecker(loop: loop, limits: config.passwordLimits, logger: logger)
         self.configPath = configPath
         self.pluginDirectory = pluginDirectory
         self.listenerOverrides = listenerOverrides
@@ -59,6 +59,7 @@ public final class ParleyServer: SessionServices {
         logLevel.value = config.logLevel
         connections.writeCoalescingNanoseconds = UInt64(config.limits.writeCoalesceMicroseconds) * 1000
         frontEnds = [.plain: PlainFrontEnd(services: self), .irc: IRCFrontEnd(services: self)]
+        applyRoomsAndCloaking(config)
         chat.heldBack.isEnabled = true
         connections.beforeDirectOutput = { [unowned chat] in chat.heldBack.deliver() }
         loop.beforeSleep = { [unowned self] in beforeSleep() }
@@ -377,6 +378,8 @@ public final class ParleyServer: SessionServices {
         resolveSTSPort()
         chat.rules = fresh.nameRules
         chat.setDefaultRoom(fresh.server.defaultRoom)
+        applyRoomsAndCloaking(fresh)
+        passwords.limits = fresh.passwordLimits
         for frontEnd in frontEnds.values { frontEnd.configReloaded() }
         sharedLevel.value = fresh.logLevel
         connections.writeCoalescingNanoseconds = UInt64(fresh.limits.writeCoalesceMicroseconds) * 1000
@@ -385,6 +388,28 @@ public final class ParleyServer: SessionServices {
         logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
         return ["config reloaded; changed: \(changed)"] + reloadCertificates()
     }
+
+    /// The default room's operators and the cloak apply to those who join or register from
+    /// now on; nobody's status or host changes under them.
+    private func applyRoomsAndCloaking(_ config: Config) {
+        chat.defaultRoomOperators = config.server.defaultRoomOperators
+        let cloaking = config.cloaking
+        guard cloaking.enabled else {
+            chat.cloak = nil
+            return
+        }
+        if cloaking.secret == nil {
+            logger.warning("cloaking.secret is not set", metadata: ["reason":
+                "a random secret was made at startup, so cloaked hosts (and bans on them) change when the server restarts; set cloaking.secret to keep them"])
+        }
+        chat.cloak = HostCloak(secret: cloaking.secret ?? generatedCloakSecret, suffix: cloaking.suffix)
+    }
+
+    /// Made once per process, so a reload without a secret keeps everyone's cloak as it was.
+    private lazy var generatedCloakSecret: String = {
+        var random = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(UInt8.random(in: 0...255, using: &random), radix: 16) }.joined()
+    }()
 
     /// Tells every client, flushes, closes, and stops the loop (or gives up after a few seconds).
     public func shutdown(reason: String) {

@@ -42,7 +42,7 @@ final class CausalOrderTests: XCTestCase {
             (cy, ["PRIVMSG #r :too late, the room is +m"]),
         ])
 
-        let a = anaSource, an = ":anna!~ana@127.0.0.1", b = benSource, bj = ":benji!plain@127.0.0.1"
+        let a = anaSource, an = ":anna!~ana@\(loopbackCloak)", b = benSource, bj = ":benji!plain@\(loopbackCloak)"
         let ircRoomView = [
             "\(a) PRIVMSG #r :a1", "\(a) NICK anna", "\(an) PRIVMSG #r :a2", "\(an) TOPIC #r :first topic",
             "\(an) PRIVMSG #r :a3", "\(an) MODE #r -t+o ben", "\(an) PRIVMSG #r :a4", "AWAY", "\(an) PRIVMSG #r :a5",
@@ -98,7 +98,7 @@ final class CausalOrderTests: XCTestCase {
             (quin, ["PRIVMSG #r :q1", "QUIT :bye"]),
         ])
 
-        let a = anaSource, b = benSource, q = ":quin!~quin@127.0.0.1"
+        let a = anaSource, b = benSource, q = ":quin!~quin@\(loopbackCloak)"
         let before = ["\(a) PRIVMSG #r :a1", "\(a) PRIVMSG #r :a2", "\(a) PRIVMSG #r :a3", "\(a) KICK #r kit :out",
                       "\(a) PRIVMSG #r :a4", "\(a) PRIVMSG #r :a5", "\(b) PRIVMSG #r :b1"]
         let quit = ["\(q) PRIVMSG #r :q1", "\(q) QUIT :Quit: bye"]
@@ -113,7 +113,7 @@ final class CausalOrderTests: XCTestCase {
             "\(a) PRIVMSG #r :a1", "\(a) PRIVMSG #r :a2", "\(a) INVITE ivy #inv", "\(a) PRIVMSG #r :a3",
             "\(a) KICK #r kit :out", "\(a) PRIVMSG #r :a4", "\(a) PRIVMSG #r :a5", "\(b) PRIVMSG #r :b1",
             "\(b) INVITE ivy #side", "\(b) PRIVMSG #r :b4",
-            ":ivy!~ivy@127.0.0.1 JOIN #inv", ":parley.local 353 ivy = #inv :@ana ivy", ":parley.local 366 ivy #inv :End of /NAMES list.",
+            ":ivy!~ivy@\(loopbackCloak) JOIN #inv", ":parley.local 353 ivy = #inv :@ana ivy", ":parley.local 366 ivy #inv :End of /NAMES list.",
         ] + quit)
         assertSees(kit, Array(before.prefix(4)) + [
             ":parley.local 404 kit #r :Cannot send to channel: you are not in the room, and it takes no messages from outside (+n)",
@@ -122,7 +122,7 @@ final class CausalOrderTests: XCTestCase {
         assertSees(ana, [
             "\(a) JOIN #side", ":parley.local 353 ana = #side :ana @cy", ":parley.local 366 ana #side :End of /NAMES list.",
             ":parley.local 341 ana ivy :#inv", "\(a) KICK #r kit :out", "\(a) PART #side :done",
-            "\(b) PRIVMSG #r :b1", "\(b) PRIVMSG #r :b4", ":ivy!~ivy@127.0.0.1 JOIN #inv",
+            "\(b) PRIVMSG #r :b1", "\(b) PRIVMSG #r :b4", ":ivy!~ivy@\(loopbackCloak) JOIN #inv",
         ] + quit)
         let plainBefore = ["<ana> a1", "<ana> a2", "<ana> a3", "-!- kit was kicked from #r by ana (out)", "<ana> a4", "<ana> a5"]
         let plainQuit = ["<quin> q1", "-!- quin quit (Quit: bye)"]
@@ -204,7 +204,7 @@ final class CausalOrderTests: XCTestCase {
             (hal, ["PRIVMSG #r :h1"]),
         ])
 
-        let a = anaSource, b = benSource, g = ":gus!~gus@127.0.0.1", h = ":hal!~hal@127.0.0.1"
+        let a = anaSource, b = benSource, g = ":gus!~gus@\(loopbackCloak)", h = ":hal!~hal@\(loopbackCloak)"
         assertSees(ana, [
             "\(a) PRIVMSG #r :a1", ":parley.local CAP ana ACK :server-time",
             "@time=T \(a) PRIVMSG #r :a2", ":parley.local CAP ana ACK :-server-time",
@@ -254,7 +254,7 @@ final class CausalOrderTests: XCTestCase {
         assertSees(rex, [
             "-!- pat was kicked from #r by ana (out)", "<ana> a0", "[#lobby] <ana> a1", "[#lobby] <ben> b1",
             "[#lobby] <pat> typed before the kick arrived", "[#lobby] <pat> again", "-!- fay joined #r",
-            "[#lobby] <gus> g1", "-!- #lobby has 7 members: @ana ben cy fay gus pat rex", "[#r] <cy> c1", "<cy> c2",
+            "[#lobby] <gus> g1", "-!- #lobby has 7 members: ana ben cy fay gus pat rex", "[#r] <cy> c1", "<cy> c2",
         ])
         assertSees(pat, [
             "-!- pat was kicked from #r by ana (out)", "-!- Now talking in #lobby", "<ana> a1", "<ben> b1",
@@ -268,8 +268,8 @@ final class CausalOrderTests: XCTestCase {
         let a = anaSource
         assertSees(cy, [
             "\(a) KICK #r pat :out", "\(a) PRIVMSG #r :a0", "\(a) PRIVMSG #lobby :a1", "\(benSource) PRIVMSG #lobby :b1",
-            ":pat!plain@127.0.0.1 PRIVMSG #lobby :typed before the kick arrived",
-            ":pat!plain@127.0.0.1 PRIVMSG #lobby :again", ":fay!plain@127.0.0.1 JOIN #r", ":gus!~gus@127.0.0.1 PRIVMSG #lobby :g1",
+            ":pat!plain@\(loopbackCloak) PRIVMSG #lobby :typed before the kick arrived",
+            ":pat!plain@\(loopbackCloak) PRIVMSG #lobby :again", ":fay!plain@\(loopbackCloak) JOIN #r", ":gus!~gus@\(loopbackCloak) PRIVMSG #lobby :g1",
         ])
     }
 
@@ -299,7 +299,7 @@ final class CausalOrderTests: XCTestCase {
             (vic, ["PRIVMSG #r :never handled"]),
         ])
 
-        let a = anaSource, b = benSource, v = ":vic!~vic@127.0.0.1"
+        let a = anaSource, b = benSource, v = ":vic!~vic@\(loopbackCloak)"
         assertSees(cy, [
             "\(a) PRIVMSG #r :a1", "\(a) WALLOPS :all opers", "\(a) PRIVMSG #r :a2", "\(v) QUIT :Killed (ana (spam))",
             "\(a) PRIVMSG #r :a3", "\(b) PRIVMSG #r :b1", "\(b) QUIT :Quit: gone",
@@ -370,8 +370,8 @@ final class CausalOrderTests: XCTestCase {
 }
 
 /// The IRC sources of the two senders every test has.
-private let anaSource = ":ana!~ana@127.0.0.1"
-private let benSource = ":ben!plain@127.0.0.1"
+private let anaSource = ":ana!~ana@\(loopbackCloak)"
+private let benSource = ":ben!plain@\(loopbackCloak)"
 
 /// A registered client of either protocol.
 private final class Peer {

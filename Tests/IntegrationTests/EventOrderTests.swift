@@ -24,10 +24,10 @@ final class EventOrderTests: XCTestCase {
         let (alice, bob) = (clients[0], clients[1])
         try bob.send("PRIVMSG #r :one\r\nNICK robert\r\nPRIVMSG #r :two\r\nPART #r :bye")
         XCTAssertEqual(try nextLines(alice, 4), [
-            ":bob!~bob@127.0.0.1 PRIVMSG #r :one",
-            ":bob!~bob@127.0.0.1 NICK robert",
-            ":robert!~bob@127.0.0.1 PRIVMSG #r :two",
-            ":robert!~bob@127.0.0.1 PART #r :bye",
+            ":bob!~bob@\(loopbackCloak) PRIVMSG #r :one",
+            ":bob!~bob@\(loopbackCloak) NICK robert",
+            ":robert!~bob@\(loopbackCloak) PRIVMSG #r :two",
+            ":robert!~bob@\(loopbackCloak) PART #r :bye",
         ])
     }
 
@@ -37,14 +37,14 @@ final class EventOrderTests: XCTestCase {
         let (alice, bob, carol) = (clients[0], clients[1], clients[2])
         try alice.send("PRIVMSG #r :before\r\nKICK #r bob :out\r\nPRIVMSG #r :after\r\nPRIVMSG bob :private")
         XCTAssertEqual(try nextLines(bob, 3), [
-            ":alice!~alice@127.0.0.1 PRIVMSG #r :before",
-            ":alice!~alice@127.0.0.1 KICK #r bob :out",
-            ":alice!~alice@127.0.0.1 PRIVMSG bob :private",
+            ":alice!~alice@\(loopbackCloak) PRIVMSG #r :before",
+            ":alice!~alice@\(loopbackCloak) KICK #r bob :out",
+            ":alice!~alice@\(loopbackCloak) PRIVMSG bob :private",
         ])
         XCTAssertEqual(try nextLines(carol, 3), [
-            ":alice!~alice@127.0.0.1 PRIVMSG #r :before",
-            ":alice!~alice@127.0.0.1 KICK #r bob :out",
-            ":alice!~alice@127.0.0.1 PRIVMSG #r :after",
+            ":alice!~alice@\(loopbackCloak) PRIVMSG #r :before",
+            ":alice!~alice@\(loopbackCloak) KICK #r bob :out",
+            ":alice!~alice@\(loopbackCloak) PRIVMSG #r :after",
         ])
     }
 
@@ -68,8 +68,8 @@ final class EventOrderTests: XCTestCase {
         let clients = try room(server, ["alice", "bob"])
         try clients[1].send("PRIVMSG #r :last words\r\nQUIT :bye")
         XCTAssertEqual(try nextLines(clients[0], 2), [
-            ":bob!~bob@127.0.0.1 PRIVMSG #r :last words",
-            ":bob!~bob@127.0.0.1 QUIT :Quit: bye",
+            ":bob!~bob@\(loopbackCloak) PRIVMSG #r :last words",
+            ":bob!~bob@\(loopbackCloak) QUIT :Quit: bye",
         ])
     }
 
@@ -79,13 +79,13 @@ final class EventOrderTests: XCTestCase {
         let bob = clients[1]
         try bob.send("PRIVMSG #r :first\r\nTOPIC #r\r\nPRIVMSG #r :second\r\nPING :marker")
         let lines = try nextLines(bob, 4)
-        XCTAssertEqual(lines[0], ":bob!~bob@127.0.0.1 PRIVMSG #r :first")
+        XCTAssertEqual(lines[0], ":bob!~bob@\(loopbackCloak) PRIVMSG #r :first")
         XCTAssertTrue(lines[1].contains(" 331 bob #r "), lines[1])
-        XCTAssertEqual(lines[2], ":bob!~bob@127.0.0.1 PRIVMSG #r :second")
+        XCTAssertEqual(lines[2], ":bob!~bob@\(loopbackCloak) PRIVMSG #r :second")
         XCTAssertTrue(lines[3].contains(" PONG ") && lines[3].hasSuffix("marker"), lines[3])
         XCTAssertEqual(try nextLines(clients[0], 2), [
-            ":bob!~bob@127.0.0.1 PRIVMSG #r :first",
-            ":bob!~bob@127.0.0.1 PRIVMSG #r :second",
+            ":bob!~bob@\(loopbackCloak) PRIVMSG #r :first",
+            ":bob!~bob@\(loopbackCloak) PRIVMSG #r :second",
         ])
     }
 
@@ -95,13 +95,13 @@ final class EventOrderTests: XCTestCase {
         try irc.join("#lobby")
         try irc.join("#other")
         let talker = try server.register("talker")
-        try irc.expect(":talker!plain@127.0.0.1 JOIN #lobby")
+        try irc.expect(":talker!plain@\(loopbackCloak) JOIN #lobby")
         // One write: a line to the focus room, a /join that moves the focus, a line to the new room.
         try talker.send("hello lobby\n/join #other\nhello other\n")
         XCTAssertEqual(try nextLines(irc, 3), [
-            ":talker!plain@127.0.0.1 PRIVMSG #lobby :hello lobby",
-            ":talker!plain@127.0.0.1 JOIN #other",
-            ":talker!plain@127.0.0.1 PRIVMSG #other :hello other",
+            ":talker!plain@\(loopbackCloak) PRIVMSG #lobby :hello lobby",
+            ":talker!plain@\(loopbackCloak) JOIN #other",
+            ":talker!plain@\(loopbackCloak) PRIVMSG #other :hello other",
         ])
     }
 }

@@ -13,13 +13,14 @@ final class IRCMixedTests: XCTestCase {
         try irc.join("#lobby")
         try plain.expect("-!- ircuser joined #lobby")
         let names = try XCTUnwrap(irc.received.first { $0.contains(" 353 ") })
-        // plainuser was the first person in #lobby, so it is the room's operator.
-        XCTAssertTrue(names.hasSuffix(":EchoBot ircuser @plainuser"), names)
+        // plainuser was the first person in #lobby, and is no operator of it: nobody is made
+        // one for coming first to the room everyone is put in.
+        XCTAssertTrue(names.hasSuffix(":EchoBot ircuser plainuser"), names)
 
         let witness = try server.register("witness")
         try plain.send("hello irc, darn it\n")
         let seen = try XCTUnwrap(try irc.nextMessage())
-        XCTAssertNotNil(seen.range(of: #"^@time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z :plainuser!plain@127\.0\.0\.1 PRIVMSG #lobby :hello irc, \*\*\*\* it$"#,
+        XCTAssertNotNil(seen.range(of: #"^@time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z :plainuser!plain@\#(loopbackCloak) PRIVMSG #lobby :hello irc, \*\*\*\* it$"#,
                                    options: .regularExpression), seen)
         // server-time carries the Timestamp plugin's annotation: the same instant a plain
         // witness sees as its [HH:MM:SS] prefix (Timestamp's default zone is UTC).
@@ -48,12 +49,12 @@ final class IRCMixedTests: XCTestCase {
         try irc.send("NICK ircnew")
         try plain.expect("-!- ircuser is now known as ircnew")
         try plain.send("/nick plainnew\n")
-        try irc.expect(":plainuser!plain@127.0.0.1 NICK plainnew")
+        try irc.expect(":plainuser!plain@\(loopbackCloak) NICK plainnew")
         try irc.send("PART #lobby :bye plain")
         try plain.expect("-!- ircnew left #lobby (bye plain)")
         try irc.join("#lobby")
         try plain.send("/quit see you\n")
-        try irc.expect(":plainnew!plain@127.0.0.1 QUIT :Quit: see you")
+        try irc.expect(":plainnew!plain@\(loopbackCloak) QUIT :Quit: see you")
     }
 
     func testRejectReachesIRCSendersAndDropIsSilent() throws {
@@ -85,18 +86,18 @@ final class IRCMixedTests: XCTestCase {
         try rich.send("MODE #caps +v rich")
         try rich.expect("MODE #caps +v rich")
         try rich.send("NAMES #caps")
-        XCTAssertTrue(try rich.expectNumeric("353").hasSuffix(":basic!~basic@127.0.0.1 @+rich!~rich@127.0.0.1"))
+        XCTAssertTrue(try rich.expectNumeric("353").hasSuffix(":basic!~basic@\(loopbackCloak) @+rich!~rich@\(loopbackCloak)"))
         try plainIRC.send("NAMES #caps")
         XCTAssertTrue(try plainIRC.expectNumeric("353").hasSuffix(":basic @rich"))
 
         try rich.send("@+draft/react=x PRIVMSG #caps :echoed")
         let echo = try XCTUnwrap(try rich.nextMessage())
         XCTAssertTrue(echo.hasPrefix("@time="), echo)
-        XCTAssertTrue(echo.hasSuffix(":rich!~rich@127.0.0.1 PRIVMSG #caps :echoed"), echo)
-        XCTAssertEqual(try plainIRC.nextMessage(), ":rich!~rich@127.0.0.1 PRIVMSG #caps :echoed",
+        XCTAssertTrue(echo.hasSuffix(":rich!~rich@\(loopbackCloak) PRIVMSG #caps :echoed"), echo)
+        XCTAssertEqual(try plainIRC.nextMessage(), ":rich!~rich@\(loopbackCloak) PRIVMSG #caps :echoed",
                        "no tags for clients without server-time or message-tags")
         try plainIRC.send("AWAY :brb")
-        try rich.expect { $0.hasSuffix(":basic!~basic@127.0.0.1 AWAY :brb") }
+        try rich.expect { $0.hasSuffix(":basic!~basic@\(loopbackCloak) AWAY :brb") }
         try plainIRC.send("@+draft/react=y PRIVMSG #caps :tagged")
         let tagged = try XCTUnwrap(try rich.nextMessage())
         XCTAssertFalse(tagged.contains("draft/react"), "the sender did not negotiate message-tags, so its tags are dropped")
@@ -147,7 +148,7 @@ final class IRCMixedTests: XCTestCase {
         let refused = try hostile.expectNumeric("400")
         XCTAssertTrue(refused.contains("carriage return"), refused)
         try hostile.send("PRIVMSG #fine :still here")
-        XCTAssertEqual(try other.nextMessage(), ":hostile!~h@127.0.0.1 PRIVMSG #fine :still here")
+        XCTAssertEqual(try other.nextMessage(), ":hostile!~h@\(loopbackCloak) PRIVMSG #fine :still here")
     }
 
     func testARealIRCClientLibraryChatsWithAPlainUser() throws {
@@ -173,7 +174,7 @@ final class IRCMixedTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, log)
         XCTAssertTrue(log.contains("WELCOME"), log)
-        XCTAssertTrue(log.contains("PUBMSG plainuser!plain@127.0.0.1 #lobby hello irc"), log)
-        XCTAssertTrue(log.contains("NICK pyclient!~pyclient@127.0.0.1 pyclient2"), log)
+        XCTAssertTrue(log.contains("PUBMSG plainuser!plain@\(loopbackCloak) #lobby hello irc"), log)
+        XCTAssertTrue(log.contains("NICK pyclient!~pyclient@\(loopbackCloak) pyclient2"), log)
     }
 }

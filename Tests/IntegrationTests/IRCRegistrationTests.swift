@@ -9,7 +9,7 @@ final class IRCRegistrationTests: XCTestCase {
             let client = try IRCTestClient(port: server.ircPort, nick: index == 0 ? "one" : "two")
             for line in order { try client.send(line) }
             let welcome = try client.expectNumeric("001")
-            XCTAssertTrue(welcome.contains("Welcome to the Parley Network, \(client.nick)!~\(client.nick)@127.0.0.1"), welcome)
+            XCTAssertTrue(welcome.contains("Welcome to the Parley Network, \(client.nick)!~\(client.nick)@\(loopbackCloak)"), welcome)
             try client.expectNumeric("002")
             try client.expectNumeric("003")
             let myinfo = try client.expectNumeric("004")

@@ -9,7 +9,7 @@ final class StandardPluginTests: XCTestCase {
             try server.waitForLog("plugin loaded", "plugin=\(name)")
         }
         let alice = try server.register("alice")
-        XCTAssertTrue(alice.received.contains("-!- #lobby has 2 members: @alice EchoBot"), "\(alice.received)")
+        XCTAssertTrue(alice.received.contains("-!- #lobby has 2 members: alice EchoBot"), "\(alice.received)")
         let bob = try server.register("bob")
         try alice.send("well darn\n")
         let line = try XCTUnwrap(try bob.nextMessage())
@@ -91,7 +91,7 @@ final class StandardPluginTests: XCTestCase {
             """, arguments: folder.arguments)
         let alice = try server.register("alice")
         try alice.send("/who\n")
-        try alice.expect("-!- #lobby has 3 members: @alice EchoOne EchoTwo")
+        try alice.expect("-!- #lobby has 3 members: alice EchoOne EchoTwo")
         try alice.send("!echo ping\n")
         let echoes = [try alice.nextMessage(), try alice.nextMessage()].compactMap { $0 }.sorted()
         XCTAssertEqual(echoes, ["<EchoOne> ping", "<EchoTwo> ping"])

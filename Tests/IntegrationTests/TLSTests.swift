@@ -15,7 +15,7 @@ final class TLSTests: XCTestCase {
         let bob = try IRCTestClient.registered(server, "bob")
         try bob.join("#tls")
         try ana.send("PRIVMSG #tls :over TLS")
-        try bob.expect(":ana!~ana@127.0.0.1 PRIVMSG #tls :over TLS")
+        try bob.expect(":ana!~ana@\(loopbackCloak) PRIVMSG #tls :over TLS")
         try bob.send("PRIVMSG #tls :in the clear")
         try ana.expect("PRIVMSG #tls :in the clear")
         try bob.send("WHOIS ana")
@@ -65,7 +65,7 @@ final class TLSTests: XCTestCase {
         try ana.register()
         let bob = try IRCTestClient.registered(server, "bob")
         try bob.send("PRIVMSG ana :hi")
-        try ana.expect(":bob!~bob@127.0.0.1 PRIVMSG ana :hi")
+        try ana.expect(":bob!~bob@\(loopbackCloak) PRIVMSG ana :hi")
 
         XCTAssertEqual(try staller.readUntilClosed(), [])
         try server.waitForLog("client disconnected", "reason=\"TLS handshake timed out\"")

@@ -119,7 +119,7 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(try second.readUntilClosed(),
                        ["error: the server is full (max_clients = 1); try again later"])
         try only.send("/who\n")
-        try only.expect("#lobby has 1 member: @only")
+        try only.expect("#lobby has 1 member: only")
     }
 
     func testRegistrationTimeoutDropsSilentClients() throws {
@@ -151,7 +151,7 @@ final class TransportTests: XCTestCase {
         }
         XCTAssertEqual(count, baseline, "fds before: \(baseline), after 1000 cycles: \(count)")
         try watcher.send("/who\n")
-        try watcher.expect("-!- #lobby has 1 member: @watcher")
+        try watcher.expect("-!- #lobby has 1 member: watcher")
     }
 
     /// Out of file descriptors, the server pauses accepting instead of spinning on the
@@ -166,7 +166,7 @@ final class TransportTests: XCTestCase {
         let crowd = try (0..<60).map { _ in try TestClient(port: server.port) }
         try server.waitForLog("accept paused", "Too many open files")
         try watcher.send("/who\n")
-        try watcher.expect("-!- #lobby has 1 member: @watcher")
+        try watcher.expect("-!- #lobby has 1 member: watcher")
         // The first ones were taken before the limit; the last ones wait in the listen queue.
         for client in crowd.prefix(40) {
             try client.expect("-!- Choose a nickname:")

@@ -34,7 +34,7 @@ final class ChatServerTests: XCTestCase {
     let chat = ChatServer(rules: NameRules(), defaultRoomName: "#lobby")
 
     private func user(_ nick: String, _ client: RecordingClient) throws -> ChatUser {
-        let user = try chat.register(nick: nick, username: "u", host: "h", realName: nick, client: client)
+        let user = try chat.register(nick: nick, username: "u", address: "h", realName: nick, client: client)
         try chat.join(user, roomNamed: "#lobby")
         return user
     }
@@ -79,7 +79,7 @@ final class ChatServerTests: XCTestCase {
         let (a, b, c) = (RecordingClient(), RecordingClient(), RecordingClient())
         let alice = try user("alice", a)
         let bob = try user("bob", b)
-        let carol = try chat.register(nick: "carol", username: "u", host: "h", realName: "c", client: c)
+        let carol = try chat.register(nick: "carol", username: "u", address: "h", realName: "c", client: c)
         try chat.join(alice, roomNamed: "#x")
         try chat.join(bob, roomNamed: "#x")
         try chat.join(carol, roomNamed: "#y")

@@ -64,7 +64,7 @@ final class ConfigLoaderTests: XCTestCase {
             XCTAssertEqual(problems, [
                 "x.toml:2: server.name: expected a string, got integer 42",
                 "x.toml:4: limits.nick_length: 3 is out of range: expected 9 to 64",
-                "x.toml:5: limits.bogus: unknown key (expected one of: max_clients, max_clients_per_ip, max_line_bytes, nick_length, ping_interval_seconds, ping_timeout_seconds, registration_timeout_seconds, room_length, sendq_bytes, topic_length, write_coalesce_microseconds)",
+                "x.toml:5: limits.bogus: unknown key (expected one of: max_clients, max_clients_per_ip, max_line_bytes, nick_length, ping_interval_seconds, ping_timeout_seconds, registration_timeout_seconds, room_length, sendq_bytes, tls_handshake_timeout_seconds, topic_length, write_coalesce_microseconds)",
                 "x.toml:11: listen[1].port: 0.0.0.0:5000 is already used by an earlier [[listen]]",
             ])
         }
@@ -92,5 +92,39 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.server.motd, ["from a file", "line two"])
         XCTAssertThrowsError(try ConfigLoader.parse("[server]\nmotd = \"a\"\nmotd_file = \"motd.txt\"\n", file: dir + "/p.toml"))
         XCTAssertThrowsError(try ConfigLoader.parse("[server]\nmotd_file = \"absent.txt\"\n", file: dir + "/p.toml"))
+    }
+    func testCloakingPasswordLimitsAndDefaultRoomOperatorsAreReadAndChecked() throws {
+        let config = try ConfigLoader.parse("""
+            [server]
+            default_room_operators = ["boss", "*!*@203.0.113.7", "*@198.51.100.*"]
+            [cloaking]
+            enabled = false
+            secret = "sixteen chars ok"
+            suffix = "users.example"
+            [password_limits]
+            failures_per_ip = 4
+            delay_milliseconds = 0
+            cooldown_seconds = 30
+            """, file: "c.toml")
+        XCTAssertEqual(config.server.defaultRoomOperators, ["boss!*@*", "*!*@203.0.113.7", "*!*@198.51.100.*"])
+        XCTAssertEqual(config.cloaking, Config.Cloaking(enabled: false, secret: "sixteen chars ok", suffix: "users.example"))
+        XCTAssertEqual(config.passwordLimits, Config.PasswordLimits(failuresPerIP: 4, delayMilliseconds: 0, cooldownSeconds: 30))
+
+        XCTAssertThrowsError(try ConfigLoader.parse("""
+            [server]
+            default_room_operators = ["a b"]
+            [cloaking]
+            secret = "short"
+            suffix = "bad..suffix"
+            [password_limits]
+            cooldown_seconds = 0
+            """, file: "x.toml")) { error in
+            XCTAssertEqual((error as! ConfigError).problems.map(\.description), [
+                "x.toml:2: server.default_room_operators: 'a b' is not a mask: nick, or nick!user@host with * and ?",
+                "x.toml:4: cloaking.secret: must be at least 16 characters (make one with `openssl rand -base64 32`)",
+                "x.toml:5: cloaking.suffix: must not start or end with a dot or have two dots in a row",
+                "x.toml:7: password_limits.cooldown_seconds: 0 is out of range: expected 1 to 86400",
+            ])
+        }
     }
 }

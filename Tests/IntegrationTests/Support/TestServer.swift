@@ -16,9 +16,14 @@ final class TestServer {
 
     static var binary: String { buildFolder.appendingPathComponent("parley").path }
 
+    /// The cloak secret tests run with unless their config has a `[cloaking]` of its own: a
+    /// fixed one, so transcripts can name the host everyone sees (`loopbackCloak`).
+    static let cloakSecret = "parley-test-cloak-secret"
+
     /// Starts the server with `config` (TOML text) written to a temporary file. Core tests run
     /// without plugins (`plugins = []` is added unless the config names its own), so what
-    /// they assert is the core alone; `embeddedDefaults` runs with no config file at all.
+    /// they assert is the core alone, and with `cloakSecret`; `embeddedDefaults` runs with no
+    /// config file at all (cloaks then change at every start).
     /// `environment` adds variables for the server alone (TZ, LD_PRELOAD, MALLOC_PERTURB_):
     /// the test process's own environment is never changed.
     /// `launcher` runs the server through another program (`prlimit --nofile=N:N --`, say),
@@ -30,6 +35,7 @@ final class TestServer {
         } else {
             var text = config ?? ""
             if !text.contains("plugins =") { text = "plugins = []\n" + text }
+            if !text.contains("cloaking") { text += "\n[cloaking]\nsecret = \"\(Self.cloakSecret)\"\n" }
             configPath = TestFiles.temporaryFile(named: "parley.toml", contents: text)
         }
         process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -133,6 +139,10 @@ final class TestServer {
         }
     }
 }
+
+/// The host others see for a client on 127.0.0.1 under `TestServer.cloakSecret` (pinned by
+/// HostCloakTests too): the cloak's /32, /24 and /16 parts, then the default suffix.
+let loopbackCloak = "q52jj6r6.jxkson6k.4f4vzxqf.ip"
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
