@@ -1,32 +1,38 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// Queries: WHO, WHOIS, WHOWAS, ISON, USERHOST, VERSION, TIME, INFO.
 extension IRCSession {
-    private func whoLine(_ member: ChatUser, room: Room?) {
+    private func whoLine(_ member: ChatUser, room: Room?, to out: inout [UInt8]) {
         var flags = member.away == nil ? "H" : "G"
         if member.isServerOperator { flags += "*" }
         if let room { flags += room.status(of: member).prefix(all: caps.contains(.multiPrefix)) }
-        numeric("352", room?.name ?? "*", member.username, member.host, serverName, member.nick, flags, "0 \(member.realName)")
+        appendNumeric("352", room?.name ?? "*", member.username, member.host, serverName, member.nick, flags, "0 \(member.realName)", to: &out)
     }
 
+    /// One 352 per user, written as the client reads: the users are the ones that matched when
+    /// WHO came; one who has left (the room, or the server) by their turn is left out.
     func who(_ params: [String], _ user: ChatUser) {
         let mask = params.first ?? "*"
+        let end: (inout [UInt8]) -> Void = { [unowned self] out in appendNumeric("315", mask, "End of /WHO list.", to: &out) }
         if mask.hasPrefix("#") {
-            if let room = chat.room(named: mask), room.isVisible(to: user) {
-                for member in room.members(visibleTo: user) {
-                    whoLine(member, room: room)
-                }
-            }
+            guard let room = chat.room(named: mask), room.isVisible(to: user) else { return numeric("315", mask, "End of /WHO list.") }
+            startReply("WHO", LongReplies.each(room.members(visibleTo: user), { [unowned self] member, out in
+                guard room.contains(member) else { return }
+                whoLine(member, room: room, to: &out)
+            }, end: end))
         } else {
             let pattern = mask == "0" ? "*" : mask
             let operatorsOnly = params.count > 1 && params[1].contains("o")
-            for other in chat.users.values.sorted(by: { $0.foldedNick < $1.foldedNick })
-            where other.isVisible(to: user) && (!operatorsOnly || other.isServerOperator)
-                && (Mask.matches(pattern, other.nick) || Mask.matches(pattern, other.hostmask) || Mask.matches(pattern, other.host)) {
-                whoLine(other, room: other.rooms.first { $0.isVisible(to: user) })
+            let matching = chat.users.values.sorted(by: { $0.foldedNick < $1.foldedNick }).filter { other in
+                other.isVisible(to: user) && (!operatorsOnly || other.isServerOperator)
+                    && (Mask.matches(pattern, other.nick) || Mask.matches(pattern, other.hostmask) || Mask.matches(pattern, other.host))
             }
+            startReply("WHO", LongReplies.each(matching, { [unowned self] other, out in
+                guard chat.exists(other) else { return }
+                whoLine(other, room: other.rooms.first { $0.isVisible(to: user) }, to: &out)
+            }, end: end))
         }
-        numeric("315", mask, "End of /WHO list.")
     }
 
     func whois(_ params: [String], _ user: ChatUser) {
@@ -51,11 +57,12 @@ extension IRCSession {
         let folded = Casemapping.fold(nick)
         let entries = chat.whowas.reversed().filter { Casemapping.fold($0.nick) == folded }.prefix(10)
         if entries.isEmpty { numeric("406", nick, "There was no such nickname") }
-        for entry in entries {
-            numeric("314", entry.nick, entry.username, entry.host, "*", entry.realName)
-            numeric("312", entry.nick, serverName, IRCTime.format(entry.leftAt))
-        }
-        numeric("369", nick, "End of WHOWAS")
+        startReply("WHOWAS", LongReplies.each(entries, { [unowned self] entry, out in
+            appendNumeric("314", entry.nick, entry.username, entry.host, "*", entry.realName, to: &out)
+            appendNumeric("312", entry.nick, serverName, IRCTime.format(entry.leftAt), to: &out)
+        }, end: { [unowned self] out in
+            appendNumeric("369", nick, "End of WHOWAS", to: &out)
+        }))
     }
 
     func ison(_ params: [String]) {

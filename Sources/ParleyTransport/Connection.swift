@@ -43,6 +43,7 @@ public final class Connection: FileEventHandler {
     private var gracefulCloseReason: String?
     private var closingDeadline: TimerID?
     private let onFinalClose: (Connection) -> Void
+    private var isReadingPaused = false
 
     public init(fd: Int32, peer: PeerAddress, id: UInt64, connections: Connections,
                 maxLineBytes: Int, sendqLimit: Int, onFinalClose: @escaping (Connection) -> Void) throws(SystemError) {
@@ -121,6 +122,7 @@ public final class Connection: FileEventHandler {
         discardUnreadInput()
         Glibc.close(fd)
         output.removeAll()
+        onOutputWritten = nil
         delegate?.connectionClosed(self, reason: reason)
         delegate = nil
         onFinalClose(self)
@@ -182,15 +184,43 @@ public final class Connection: FileEventHandler {
             if state == .closing {
                 close(reason: gracefulCloseReason ?? "Closed")
             } else {
-                loop.setFileEvents(fd: fd, events: .readable)
+                loop.setFileEvents(fd: fd, events: readInterest)
             }
         case .blocked:
-            loop.setFileEvents(fd: fd, events: state == .open ? [.readable, .writable] : .writable)
+            loop.setFileEvents(fd: fd, events: readInterest.union(.writable))
         case .failed(let error):
             let reason = error.errno == EPIPE || error.errno == ECONNRESET
                 ? "Connection reset by peer" : "Write error: \(error)"
             fail(reason)
         }
+        if state == .open, failureReason == nil { onOutputWritten?() }
+    }
+
+    // MARK: Long replies
+
+    /// Runs after each write while the connection is open, so that a long reply can queue its
+    /// next lines as the client reads them (see `LongReplies` in the front-ends). Cleared on close.
+    public var onOutputWritten: (() -> Void)?
+
+    /// Stops reading: the client's next lines wait in the socket, bounded by TCP flow control,
+    /// until `resumeReading()`. A hang-up or an error is still reported, and read.
+    public func pauseReading() {
+        guard !isReadingPaused else { return }
+        isReadingPaused = true
+        updateInterest()
+    }
+
+    public func resumeReading() {
+        guard isReadingPaused else { return }
+        isReadingPaused = false
+        updateInterest()
+    }
+
+    private var readInterest: FileEvents { state == .open && !isReadingPaused ? .readable : [] }
+
+    private func updateInterest() {
+        guard state == .open else { return }
+        loop.setFileEvents(fd: fd, events: output.isEmpty ? readInterest : readInterest.union(.writable))
     }
 
     /// Reads and drops input the peer sent after we stopped listening: closing a socket with
