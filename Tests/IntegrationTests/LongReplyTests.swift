@@ -90,6 +90,29 @@ final class LongReplyTests: XCTestCase {
         print("LIST of 10,000 rooms (\(bytes) bytes, send queue \(Self.sendq)) to a slow reader: server RSS \(before) KiB before, \(waiting) KiB while it waits, \(after) KiB after")
     }
 
+    /// Lines sent behind a LIST, in the same write, are answered after it, in order; a held
+    /// command that starts another long reply holds the rest again.
+    func testCommandsSentBehindALongReplyAreAnsweredAfterItInOrder() throws {
+        let server = try bigServer(rooms: 10_000)
+        let slow = try slowIRC(server, "slow")
+        var batch = "LIST\r\n"
+        for n in 1...20 { batch += "PING :first-\(n)\r\n" }
+        batch += "LIST #room00002,#room00001\r\nPING :between\r\nWHO #room00003\r\nLIST\r\n"
+        for n in 1...20 { batch += "PING :second-\(n)\r\n" }
+        try slow.socket.send(batch)
+        try server.waitForLog("long reply waits for the client to read", "command=LIST")
+        XCTAssertEqual(try readReply(slow.socket) { $0.contains(" 323 ") }.count, 10_003)
+        for n in 1...20 { XCTAssertEqual(try slow.socket.readLine(), ":parley.local PONG parley.local first-\(n)") }
+        XCTAssertEqual(try readReply(slow.socket) { $0.contains(" 323 ") }.map { fields($0)[1] == "322" ? fields($0)[3] : fields($0)[1] },
+                       ["321", "#room00001", "#room00002", "323"])
+        XCTAssertEqual(try slow.socket.readLine(), ":parley.local PONG parley.local between")
+        let who = try readReply(slow.socket) { $0.contains(" 315 ") }
+        XCTAssertEqual(who.map { fields($0)[1] }, ["352", "315"])
+        XCTAssertEqual(fields(who[0])[7], "Crowd")
+        XCTAssertEqual(try readReply(slow.socket) { $0.contains(" 323 ") }.count, 10_003)
+        for n in 1...20 { XCTAssertEqual(try slow.socket.readLine(), ":parley.local PONG parley.local second-\(n)") }
+    }
+
     /// Ten slow readers of the same 450 KB LIST at once: the server holds a chunk and a list of
     /// rooms for each, not their replies.
     func testSlowListReadersCostAChunkEachNotTheirReply() throws {
