@@ -72,7 +72,7 @@ let package = Package(
         // The plugin host: loading, the C host API, the chain, hooks, reload.
         layer("ParleyPluginHost", ["ParleyChat", "ParleyConfig", "ParleyBytes", "ParleyLoop", "CParleyPlugin", "CParleySys", logging]),
         // What every front-end is handed, and what it hands the server.
-        layer("ParleyFrontEnd", ["ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyLoop", logging]),
+        layer("ParleyFrontEnd", ["ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyBytes", "ParleyLoop", logging]),
         // The front-ends: each depends on the layers below, never on the other.
         layer("ParleyPlain", ["ParleyFrontEnd", "ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyBytes", "ParleyLoop", logging]),
         layer("ParleyIRC", ["ParleyFrontEnd", "ParleyChat", "ParleyConfig", "ParleyTransport", "ParleyBytes", "ParleyLoop", logging]),

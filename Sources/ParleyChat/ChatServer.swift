@@ -45,6 +45,10 @@ public final class ChatServer {
 
     public func user(nick: String) -> ChatUser? { usersByNick[Casemapping.fold(nick)] }
     public func room(named name: String) -> Room? { roomsByName[Casemapping.fold(name)] }
+    /// Whether the room still exists: a long listing holds rooms that may be gone by their turn.
+    public func exists(_ room: Room) -> Bool { roomsByName[room.foldedName] === room }
+    /// Whether the user is still here: a long listing holds users who may have quit by their turn.
+    public func exists(_ user: ChatUser) -> Bool { users[user.id] === user }
 
     /// The default room always exists, even when empty; a config reload may rename it.
     public func setDefaultRoom(_ name: String) {

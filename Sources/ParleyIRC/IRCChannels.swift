@@ -1,4 +1,5 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// Channels: JOIN, PART, TOPIC, NAMES, LIST, INVITE, KICK, and the error numerics for refused channel intents.
 extension IRCSession {
@@ -9,7 +10,8 @@ extension IRCSession {
             return
         }
         let keys = params.count > 1 ? params[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : []
-        for (index, name) in list.split(separator: ",").map(String.init).enumerated() {
+        let names = list.split(separator: ",").map(String.init)
+        for (index, name) in names.enumerated() {
             let key = index < keys.count && !keys[index].isEmpty ? keys[index] : nil
             do {
                 let room = try chat.join(user, roomNamed: name, key: key)
@@ -20,6 +22,12 @@ extension IRCSession {
                 sendNames(room)
             } catch {
                 report(error, room: name, command: "JOIN")
+            }
+            // A big room's NAMES is still being written: the other channels are joined after it.
+            let rest = names[(index + 1)...]
+            if !rest.isEmpty, deferRestIfReplying("JOIN " + rest.joined(separator: ",")
+                                                   + (keys.count > index + 1 ? " " + keys[(index + 1)...].joined(separator: ",") : "")) {
+                return
             }
         }
     }
@@ -59,34 +67,44 @@ extension IRCSession {
         }
     }
 
+    /// 353 lines of about 400 bytes of names each, then 366, written as the client reads. Those
+    /// who leave before their turn are left out; those who join are told by their JOIN.
     func sendNames(_ room: Room) {
-        guard let viewer = user else { return }
-        if room.isVisible(to: viewer) {
-            let symbol = room.modes.secret ? "@" : "="
-            let entries = room.members(visibleTo: viewer).map { member in
-                room.status(of: member).prefix(all: caps.contains(.multiPrefix))
-                    + (caps.contains(.userhostInNames) ? member.hostmask : member.nick)
-            }
-            var line: [String] = []
-            var size = 0
-            for entry in entries {
-                if size + entry.utf8.count + 1 > 400 && !line.isEmpty {
-                    numeric("353", symbol, room.name, line.joined(separator: " "))
-                    line = []
-                    size = 0
+        guard let viewer = user, room.isVisible(to: viewer) else { return numeric("366", room.name, "End of /NAMES list.") }
+        let symbol = room.modes.secret ? "@" : "="
+        let members = room.members(visibleTo: viewer)
+        let multiPrefix = caps.contains(.multiPrefix)
+        let userhostInNames = caps.contains(.userhostInNames)
+        var next = 0
+        startReply("NAMES") { [unowned self] out in
+            var line = ""
+            while next < members.count {
+                let member = members[next]
+                guard room.contains(member) else {
+                    next += 1
+                    continue
                 }
-                line.append(entry)
-                size += entry.utf8.count + 1
+                let entry = room.status(of: member).prefix(all: multiPrefix) + (userhostInNames ? member.hostmask : member.nick)
+                if !line.isEmpty && line.utf8.count + entry.utf8.count + 1 > 400 { break }
+                line += line.isEmpty ? entry : " " + entry
+                next += 1
             }
-            if !line.isEmpty { numeric("353", symbol, room.name, line.joined(separator: " ")) }
+            if !line.isEmpty {
+                appendNumeric("353", symbol, room.name, line, to: &out)
+                return true
+            }
+            appendNumeric("366", room.name, "End of /NAMES list.", to: &out)
+            return false
         }
-        numeric("366", room.name, "End of /NAMES list.")
     }
 
     func names(_ params: [String], _ user: ChatUser) {
         guard let list = params.first else { return numeric("366", "*", "End of /NAMES list.") }
-        for name in list.split(separator: ",").map(String.init) {
+        let names = list.split(separator: ",").map(String.init)
+        for (index, name) in names.enumerated() {
             if let room = chat.room(named: name) { sendNames(room) } else { numeric("366", name, "End of /NAMES list.") }
+            let rest = names[(index + 1)...]
+            if !rest.isEmpty, deferRestIfReplying("NAMES " + rest.joined(separator: ",")) { return }
         }
     }
 
@@ -107,14 +125,19 @@ extension IRCSession {
         }
     }
 
+    /// One 322 per room, in name order, written as the client reads: the rooms are the ones
+    /// that existed when LIST came; one gone by its turn is left out, one made since is not listed.
     func list(_ params: [String], _ user: ChatUser) {
         numeric("321", "Channel", "Users  Name")
         let wanted = params.first.map { Set($0.split(separator: ",").map { Casemapping.fold(String($0)) }) }
-        for room in chat.rooms where room.isVisible(to: user) && (wanted?.contains(room.foldedName) ?? true) {
+        let rooms = wanted.map { wanted in chat.rooms.filter { wanted.contains($0.foldedName) } } ?? chat.rooms
+        startReply("LIST", LongReplies.each(rooms, { [unowned self] room, out in
+            guard chat.exists(room), room.isVisible(to: user) else { return }
             let (modes, _) = room.modes.describe(showKey: false)
-            numeric("322", room.name, String(room.memberCount), "[\(modes)] \(room.topic?.text ?? "")")
-        }
-        numeric("323", "End of /LIST")
+            appendNumeric("322", room.name, String(room.memberCount), "[\(modes)] \(room.topic?.text ?? "")", to: &out)
+        }, end: { [unowned self] out in
+            appendNumeric("323", "End of /LIST", to: &out)
+        }))
     }
 
     func invite(_ params: [String], _ user: ChatUser) {

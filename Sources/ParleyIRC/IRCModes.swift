@@ -1,4 +1,5 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// MODE, for channels and for the client itself.
 extension IRCSession {
@@ -54,17 +55,22 @@ extension IRCSession {
             case .tooMany(let letter): numeric("696", room.name, String(letter), "*", "At most \(maxModesWithParameter) modes with parameters in one command")
             }
         }
-        if listBans {
-            for ban in room.bans { numeric("367", room.name, ban.mask, ban.setBy, String(Int(ban.setAt))) }
-            numeric("368", room.name, "End of channel ban list")
-        }
-        guard !changes.isEmpty else { return }
-        do {
-            for problem in try chat.changeModes(of: room, by: user, changes) {
-                report(problem, room: room.name, command: "MODE")
+        if !changes.isEmpty {
+            do {
+                for problem in try chat.changeModes(of: room, by: user, changes) {
+                    report(problem, room: room.name, command: "MODE")
+                }
+            } catch {
+                report(error, room: room.name, command: "MODE")
             }
-        } catch {
-            report(error, room: room.name, command: "MODE")
+        }
+        // Last, as a long reply: nothing this command does may come after it.
+        if listBans {
+            startReply("MODE +b", LongReplies.each(room.bans, { [unowned self] ban, out in
+                appendNumeric("367", room.name, ban.mask, ban.setBy, String(Int(ban.setAt)), to: &out)
+            }, end: { [unowned self] out in
+                appendNumeric("368", room.name, "End of channel ban list", to: &out)
+            }))
         }
     }
 }

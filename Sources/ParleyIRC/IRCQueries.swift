@@ -1,32 +1,37 @@
 import ParleyChat
+import ParleyFrontEnd
 
 /// Queries: WHO, WHOIS, WHOWAS, ISON, USERHOST, VERSION, TIME, INFO.
 extension IRCSession {
-    private func whoLine(_ member: ChatUser, room: Room?) {
+    private func whoLine(_ member: ChatUser, room: Room?, to out: inout [UInt8]) {
         var flags = member.away == nil ? "H" : "G"
         if member.isServerOperator { flags += "*" }
         if let room { flags += room.status(of: member).prefix(all: caps.contains(.multiPrefix)) }
-        numeric("352", room?.name ?? "*", member.username, member.host, serverName, member.nick, flags, "0 \(member.realName)")
+        appendNumeric("352", room?.name ?? "*", member.username, member.host, serverName, member.nick, flags, "0 \(member.realName)", to: &out)
     }
 
+    /// One 352 per user, written as the client reads: the users are the ones that matched when
+    /// WHO came; one who has left (the room, or the server) by their turn is left out.
     func who(_ params: [String], _ user: ChatUser) {
         let mask = params.first ?? "*"
+        let end: (inout [UInt8]) -> Void = { [unowned self] out in appendNumeric("315", mask, "End of /WHO list.", to: &out) }
         if mask.hasPrefix("#") {
-            if let room = chat.room(named: mask), room.isVisible(to: user) {
-                for member in room.members(visibleTo: user) {
-                    whoLine(member, room: room)
-                }
-            }
+            guard let room = chat.room(named: mask), room.isVisible(to: user) else { return numeric("315", mask, "End of /WHO list.") }
+            startReply("WHO", LongReplies.each(room.members(visibleTo: user), { [unowned self] member, out in
+                guard room.contains(member) else { return }
+                whoLine(member, room: room, to: &out)
+            }, end: end))
         } else {
             let pattern = mask == "0" ? "*" : mask
             let operatorsOnly = params.count > 1 && params[1].contains("o")
-            for other in chat.users.values.sorted(by: { $0.foldedNick < $1.foldedNick })
-            where other.isVisible(to: user) && (!operatorsOnly || other.isServerOperator)
-                && whoMatches(pattern, other, viewer: user) {
-                whoLine(other, room: other.rooms.first { $0.isVisible(to: user) })
+            let matching = chat.users.values.sorted(by: { $0.foldedNick < $1.foldedNick }).filter { other in
+                other.isVisible(to: user) && (!operatorsOnly || other.isServerOperator) && whoMatches(pattern, other, viewer: user)
             }
+            startReply("WHO", LongReplies.each(matching, { [unowned self] other, out in
+                guard chat.exists(other) else { return }
+                whoLine(other, room: other.rooms.first { $0.isVisible(to: user) }, to: &out)
+            }, end: end))
         }
-        numeric("315", mask, "End of /WHO list.")
     }
 
     /// WHO masks match the nick or the host shown; only those who may see the real address
@@ -41,6 +46,10 @@ extension IRCSession {
     /// RPL_WHOISACTUALLY as Ergo sends it: the real address behind the host shown.
     private func sendActualHost(nick: String, username: String, realHost: String) {
         numeric("338", nick, "\(username)@\(realHost)", realHost, "Actual user@host, Actual IP")
+    }
+
+    private func appendActualHost(nick: String, username: String, realHost: String, to out: inout [UInt8]) {
+        appendNumeric("338", nick, "\(username)@\(realHost)", realHost, "Actual user@host, Actual IP", to: &out)
     }
 
     func whois(_ params: [String], _ user: ChatUser) {
@@ -71,12 +80,13 @@ extension IRCSession {
         let folded = Casemapping.fold(nick)
         let entries = chat.whowas.reversed().filter { Casemapping.fold($0.nick) == folded }.prefix(10)
         if entries.isEmpty { numeric("406", nick, "There was no such nickname") }
-        for entry in entries {
-            numeric("314", entry.nick, entry.username, entry.host, "*", entry.realName)
-            if user.isServerOperator { sendActualHost(nick: entry.nick, username: entry.username, realHost: entry.realHost) }
-            numeric("312", entry.nick, serverName, IRCTime.format(entry.leftAt))
-        }
-        numeric("369", nick, "End of WHOWAS")
+        startReply("WHOWAS", LongReplies.each(entries, { [unowned self] entry, out in
+            appendNumeric("314", entry.nick, entry.username, entry.host, "*", entry.realName, to: &out)
+            if user.isServerOperator { appendActualHost(nick: entry.nick, username: entry.username, realHost: entry.realHost, to: &out) }
+            appendNumeric("312", entry.nick, serverName, IRCTime.format(entry.leftAt), to: &out)
+        }, end: { [unowned self] out in
+            appendNumeric("369", nick, "End of WHOWAS", to: &out)
+        }))
     }
 
     func ison(_ params: [String]) {

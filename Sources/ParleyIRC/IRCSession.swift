@@ -96,7 +96,40 @@ final class IRCSession: ClientSession, ChatClient {
     }
 
     func numeric(_ code: String, params: [String]) {
-        send(IRCMessage(source: serverName, command: code, params: [target] + params, forceTrailing: params.count > 0))
+        send(numericMessage(code, params))
+    }
+
+    /// A numeric appended to a long reply's chunk instead of sent.
+    func appendNumeric(_ code: String, _ params: String..., to out: inout [UInt8]) {
+        numericMessage(code, params).appendWireForm(to: &out)
+    }
+
+    private func numericMessage(_ code: String, _ params: [String]) -> IRCMessage {
+        IRCMessage(source: serverName, command: code, params: [target] + params, forceTrailing: params.count > 0)
+    }
+
+    // MARK: Long replies
+
+    /// LIST, WHO, NAMES and the like, written as the client reads; made on first use, so a
+    /// client that never asks for one costs nothing for it.
+    private var longReplies: LongReplies?
+
+    /// Starts a reply that may be longer than the send queue (see `LongReplies`).
+    func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
+        if longReplies == nil {
+            longReplies = LongReplies(connection: connection, loop: services.loop, logger: logger) { [unowned self] line in
+                connection(connection, received: line)
+            }
+        }
+        longReplies!.start(command, cursor)
+    }
+
+    /// After starting a reply, a command with more targets hands its rest back when this is
+    /// true, so that what it does next comes after the reply.
+    func deferRestIfReplying(_ rest: @autoclosure () -> String) -> Bool {
+        guard let longReplies, longReplies.isRunning else { return false }
+        longReplies.deferRest(rest())
+        return true
     }
 
     func serverNotice(_ text: String) {
@@ -127,6 +160,7 @@ final class IRCSession: ClientSession, ChatClient {
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
         lastActivity = monotonicNanoseconds()
         awaitingPong = false
+        if let longReplies, longReplies.hold(bytes) { return }
         if bytes.contains(0) {
             numeric("400", "*", "Line refused: it contains a NUL byte")
             return
@@ -161,6 +195,7 @@ final class IRCSession: ClientSession, ChatClient {
 
     func connectionClosed(_ connection: Connection, reason: String) {
         for timer in [registrationTimer, pingTimer].compactMap({ $0 }) { services.loop.timers.cancel(timer) }
+        longReplies?.cancel(reason: reason)
         if let user { chat.quit(user, reason: reason) }
     }
 
@@ -244,13 +279,16 @@ final class IRCSession: ClientSession, ChatClient {
     private func checkLiveness() {
         let limits = services.config.limits
         let now = monotonicNanoseconds()
+        // A client reading a long reply is alive, though its PONG waits behind the reply.
+        let lastHeard = max(lastActivity, longReplies?.lastProgress ?? 0)
+        if awaitingPong && lastHeard > pingSentAt { awaitingPong = false }
         if awaitingPong {
             let waited = (now - pingSentAt) / 1_000_000_000
             if waited >= UInt64(limits.pingTimeoutSeconds) {
-                let idle = (now - lastActivity) / 1_000_000_000
+                let idle = (now - lastHeard) / 1_000_000_000
                 closeLink("Ping timeout: \(idle) seconds")
             }
-        } else if (now - lastActivity) / 1_000_000_000 >= UInt64(limits.pingIntervalSeconds) {
+        } else if (now - lastHeard) / 1_000_000_000 >= UInt64(limits.pingIntervalSeconds) {
             awaitingPong = true
             pingSentAt = now
             send(IRCMessage(command: "PING", params: [serverName]))

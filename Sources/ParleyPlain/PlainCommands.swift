@@ -71,13 +71,17 @@ extension PlainSession {
             }
         },
         PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics") { session, _, args in
-            let rooms = session.chat.rooms.filter(session.canSee)
-            for room in rooms {
+            // The rooms there were when asked, written as the client reads; one gone by its turn is left out.
+            var listed = 0
+            session.startReply("/rooms", LongReplies.each(session.chat.rooms.filter(session.canSee), { [unowned session] room, out in
+                guard session.chat.exists(room), session.canSee(room) else { return }
+                listed += 1
                 let count = "\(room.memberCount) \(room.memberCount == 1 ? "member" : "members")"
                 let topic = room.topic.map { ": \(PlainText.sanitize($0.text))" } ?? ""
-                session.say("-!- \(room.name) (\(count))\(topic)")
-            }
-            session.say("-!- \(rooms.count) \(rooms.count == 1 ? "room" : "rooms")")
+                PlainText.appendLine("-!- \(room.name) (\(count))\(topic)", to: &out)
+            }, end: { out in
+                PlainText.appendLine("-!- \(listed) \(listed == 1 ? "room" : "rooms")", to: &out)
+            }))
         },
         PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)") { session, _, args in
             guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
@@ -160,17 +164,23 @@ extension PlainSession {
                 case .tooMany: session.error("at most 20 modes with parameters at once")
                 }
             }
-            if listBans {
-                for ban in room.bans { session.say("-!- Ban on \(room.name): \(ban.mask) (set by \(ban.setBy))") }
-                session.say("-!- \(room.bans.count) \(room.bans.count == 1 ? "ban" : "bans") on \(room.name)")
-            }
-            guard !changes.isEmpty else { return }
-            do {
-                for problem in try session.chat.changeModes(of: room, by: user, changes) {
-                    session.error(session.describe(problem))
+            if !changes.isEmpty {
+                do {
+                    for problem in try session.chat.changeModes(of: room, by: user, changes) {
+                        session.error(session.describe(problem))
+                    }
+                } catch {
+                    session.error(session.describe(error))
                 }
-            } catch {
-                session.error(session.describe(error))
+            }
+            // Last, as a long reply: nothing this command does may come after it.
+            if listBans {
+                let bans = room.bans
+                session.startReply("/mode +b", LongReplies.each(bans, { ban, out in
+                    PlainText.appendLine("-!- Ban on \(room.name): \(ban.mask) (set by \(ban.setBy))", to: &out)
+                }, end: { out in
+                    PlainText.appendLine("-!- \(bans.count) \(bans.count == 1 ? "ban" : "bans") on \(room.name)", to: &out)
+                }))
             }
         },
         PlainCommand(name: "invite", usage: "/invite nick [#room]", summary: "invite someone to a room (the current one by default)") { session, user, args in
@@ -205,13 +215,12 @@ extension PlainSession {
                 }
                 return session.error("no command /\(wanted); type /help for the list")
             }
-            session.say("-!- Commands:")
-            for command in commands { session.say("-!-   \(command.usage) - \(command.summary)") }
+            var lines = ["-!- Commands:"] + commands.map { "-!-   \($0.usage) - \($0.summary)" }
             if !pluginCommands.isEmpty {
-                session.say("-!- From plugins:")
-                for command in pluginCommands { session.say("-!-   \(command.usage) - \(command.help)") }
+                lines += ["-!- From plugins:"] + pluginCommands.map { "-!-   \($0.usage) - \($0.help)" }
             }
-            session.say("-!- Anything else you type goes to your current room. Start a line with // to send a literal /.")
+            lines.append("-!- Anything else you type goes to your current room. Start a line with // to send a literal /.")
+            session.startReply("/help", lines: lines)
         },
         PlainCommand(name: "oper", usage: "/oper name password", summary: "become a server operator") { session, user, args in
             let words = args.words

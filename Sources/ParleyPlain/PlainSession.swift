@@ -46,6 +46,27 @@ final class PlainSession: ClientSession, ChatClient {
 
     func say(_ line: String) { connection.send(line: line) }
 
+    // MARK: Long replies
+
+    /// /rooms, /who, /help and the like, written as the client reads; made on first use, so a
+    /// client that never asks for one costs nothing for it.
+    private var longReplies: LongReplies?
+
+    /// Starts a reply that may be longer than the send queue (see `LongReplies`).
+    func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
+        if longReplies == nil {
+            longReplies = LongReplies(connection: connection, loop: services.loop, logger: logger) { [unowned self] line in
+                connection(connection, received: line)
+            }
+        }
+        longReplies!.start(command, cursor)
+    }
+
+    /// A long reply of lines made up front (/help).
+    func startReply(_ command: String, lines: [String]) {
+        startReply(command, LongReplies.each(lines, { line, out in PlainText.appendLine(line, to: &out) }, end: { _ in }))
+    }
+
     func error(_ text: String) { say("error: \(text)") }
 
     func sendServerNotice(_ text: String) { say("-!- \(text)") }
@@ -58,6 +79,7 @@ final class PlainSession: ClientSession, ChatClient {
     // MARK: ConnectionDelegate
 
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        if let longReplies, longReplies.hold(bytes) { return }
         let (text, repaired) = PlainText.decode(bytes)
         if repaired {
             logger.debug("repaired input", metadata: ["client": "\(connection.id)",
@@ -83,6 +105,7 @@ final class PlainSession: ClientSession, ChatClient {
 
     func connectionClosed(_ connection: Connection, reason: String) {
         if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
+        longReplies?.cancel(reason: reason)
         if let user { chat.quit(user, reason: reason) }
     }
 
@@ -169,13 +192,36 @@ final class PlainSession: ClientSession, ChatClient {
         user.map(room.isVisible) ?? false
     }
 
+    /// The topic, then `#room has N members: ...` with about 400 bytes of names a line (more as
+    /// `#room members: ...` lines), written as the client reads. Those who leave before their
+    /// turn are left out; those who join are told by their join line.
     func describeRoom(_ room: Room) {
         if let topic = room.topic {
             say("-!- Topic for \(room.name): \(PlainText.sanitize(topic.text)) (set by \(topic.setBy), \(PlainText.formatTime(topic.setAt)))")
         }
         let shown = user.map(room.members(visibleTo:)) ?? []
-        say("-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
-            + shown.map { room.status(of: $0).prefix(all: false) + $0.nick }.joined(separator: " "))
+        let header = "-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
+        var next = 0
+        var first = true
+        startReply("/who") { out in
+            var names = ""
+            while next < shown.count {
+                let member = shown[next]
+                guard room.contains(member) else {
+                    next += 1
+                    continue
+                }
+                let entry = room.status(of: member).prefix(all: false) + member.nick
+                if !names.isEmpty && names.utf8.count + entry.utf8.count + 1 > 400 { break }
+                names += names.isEmpty ? entry : " " + entry
+                next += 1
+            }
+            if first || !names.isEmpty {
+                PlainText.appendLine((first ? header : "-!- \(room.name) members: ") + names, to: &out)
+            }
+            first = false
+            return next < shown.count
+        }
     }
 
     /// /whois: others see the host everyone sees; the real address only to the user themself

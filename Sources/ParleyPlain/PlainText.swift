@@ -23,6 +23,12 @@ enum PlainText {
         (byte < 0x20 && byte != 0x09) || byte == 0x7F
     }
 
+    /// A line of a long reply's chunk, as `say` would send it.
+    static func appendLine(_ line: String, to out: inout [UInt8]) {
+        out.append(contentsOf: line.utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
     static func formatTime(_ seconds: Double) -> String {
         formatUTC(seconds, "%Y-%m-%d %H:%M:%S UTC")
     }

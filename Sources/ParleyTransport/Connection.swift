@@ -46,6 +46,7 @@ public final class Connection: FileEventHandler {
     /// Set on TLS listeners' connections; nothing is read or written in the clear.
     public let tls: TLSSession?
     private var handshakeDeadline: TimerID?
+    private var isReadingPaused = false
 
     public init(fd: Int32, peer: PeerAddress, id: UInt64, connections: Connections,
                 maxLineBytes: Int, sendqLimit: Int, tls context: TLSContext? = nil, handshakeTimeoutMilliseconds: UInt64 = 10_000,
@@ -142,6 +143,7 @@ public final class Connection: FileEventHandler {
         discardUnreadInput()
         Glibc.close(fd)
         output.removeAll()
+        onOutputWritten = nil
         delegate?.connectionClosed(self, reason: reason)
         delegate = nil
         onFinalClose(self)
@@ -186,7 +188,7 @@ public final class Connection: FileEventHandler {
                 return
             }
             received(count)
-        } while state == .open && tls.hasPendingInput
+        } while state == .open && !isReadingPaused && tls.hasPendingInput
     }
 
     private func received(_ count: Int) {
@@ -243,16 +245,52 @@ public final class Connection: FileEventHandler {
             if state == .closing {
                 close(reason: gracefulCloseReason ?? "Closed")
             } else {
-                loop.setFileEvents(fd: fd, events: .readable)
+                loop.setFileEvents(fd: fd, events: readInterest)
             }
         case .blocked:
-            loop.setFileEvents(fd: fd, events: state == .open ? [.readable, .writable] : .writable)
+            loop.setFileEvents(fd: fd, events: readInterest.union(.writable))
         case .failed(let error):
             if let tlsError = tls?.lastError { return fail("TLS error: \(tlsError)") }
             let reason = error.errno == EPIPE || error.errno == ECONNRESET
                 ? "Connection reset by peer" : "Write error: \(error)"
             fail(reason)
         }
+        if state == .open, failureReason == nil { onOutputWritten?() }
+    }
+
+    // MARK: Long replies
+
+    /// Runs after each write while the connection is open, so that a long reply can queue its
+    /// next lines as the client reads them (see `LongReplies` in the front-ends). Cleared on close.
+    public var onOutputWritten: (() -> Void)?
+
+    /// Stops reading: the client's next lines wait in the socket, bounded by TCP flow control,
+    /// until `resumeReading()`. A hang-up or an error is still reported, and read.
+    public func pauseReading() {
+        guard !isReadingPaused else { return }
+        isReadingPaused = true
+        updateInterest()
+    }
+
+    public func resumeReading() {
+        guard isReadingPaused else { return }
+        isReadingPaused = false
+        updateInterest()
+        // Input already inside the TLS session makes no readiness: read it from a timer, so
+        // the read runs outside whatever handler resumed (a flush, a session's own command).
+        if let tls, tls.hasPendingInput {
+            loop.timers.schedule(afterMilliseconds: 0) { [weak self] in
+                guard let self, state == .open, !isReadingPaused else { return }
+                readOnce()
+            }
+        }
+    }
+
+    private var readInterest: FileEvents { state == .open && !isReadingPaused ? .readable : [] }
+
+    private func updateInterest() {
+        guard state == .open else { return }
+        loop.setFileEvents(fd: fd, events: output.isEmpty ? readInterest : readInterest.union(.writable))
     }
 
     /// Reads and drops input the peer sent after we stopped listening: closing a socket with

@@ -5,8 +5,8 @@ final class IRCTestClient {
     let socket: TestClient
     private(set) var nick: String
 
-    init(port: Int, nick: String) throws {
-        socket = try TestClient(port: port)
+    init(port: Int, nick: String, receiveBufferBytes: Int32? = nil) throws {
+        socket = try TestClient(port: port, receiveBufferBytes: receiveBufferBytes)
         self.nick = nick
     }
 
@@ -17,8 +17,9 @@ final class IRCTestClient {
     }
 
     /// Connects and registers with NICK and USER, waiting for the end of the welcome burst.
-    static func registered(_ server: TestServer, _ nick: String, caps: [String] = []) throws -> IRCTestClient {
-        let client = try IRCTestClient(port: server.ircPort, nick: nick)
+    static func registered(_ server: TestServer, _ nick: String, caps: [String] = [],
+                           receiveBufferBytes: Int32? = nil) throws -> IRCTestClient {
+        let client = try IRCTestClient(port: server.ircPort, nick: nick, receiveBufferBytes: receiveBufferBytes)
         try client.register(caps: caps)
         return client
     }

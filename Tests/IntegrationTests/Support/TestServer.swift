@@ -132,6 +132,16 @@ final class TestServer {
         try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
     }
 
+    /// Resident memory of the server (VmRSS), in KiB, from /proc.
+    func residentKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let value = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Int($0) }) else {
+            throw TestFailure("no VmRSS in /proc/\(pid)/status")
+        }
+        return value
+    }
+
     deinit {
         if process.isRunning {
             kill(pid, SIGKILL)

@@ -1,0 +1,198 @@
+import Logging
+import ParleyBytes
+import ParleyLoop
+import ParleyTransport
+
+/// Replies that may not fit in the client's send queue (LIST on a server with 10,000 rooms, WHO
+/// or NAMES of a big room), written as the client reads them instead of queued all at once.
+///
+/// A reply is a cursor that appends its next line. Lines are made in chunks whenever the
+/// client's queue is at or under the low-water mark, up to the high-water mark (a quarter and a
+/// half of the send queue, at most 32 and 64 KiB); the connection asks again after each write.
+/// So a reply of any length costs one chunk and its cursor, and never trips the send queue. A
+/// member of a busy room that does not read is still dropped there, by the fan-out, as before.
+///
+/// While a reply runs, the client's input is held: reading stops and the lines already read wait
+/// here, so the replies to its later commands come after the reply, in order (as on InspIRCd).
+/// A command with several targets that starts a reply and has more to do (JOIN #big,#next)
+/// hands the rest of itself back with `deferRest`, to run like the client's next line.
+public final class LongReplies {
+    /// Appends the reply's next line to `out` (or nothing, to skip an item that is gone);
+    /// returns false once it has appended the last line.
+    public typealias Cursor = (_ out: inout [UInt8]) -> Bool
+
+    private struct Reply {
+        let command: String
+        let cursor: Cursor
+        var bytes = 0
+        /// How many times the client's socket was full and the reply waited for it to read.
+        var waits = 0
+        var producedSinceWait = true
+    }
+
+    private unowned let connection: Connection
+    private unowned let loop: EventLoop
+    private let logger: Logger
+    /// Handles one held line as if it had just been read.
+    private let dispatch: (UnsafeRawBufferPointer) -> Void
+    /// The running reply first; a reply started while another runs waits behind it.
+    private var replies: [Reply] = []
+    /// Lines waiting, oldest first from `heldHead`: a head index, so a chunk of thousands of
+    /// tiny lines is replayed in linear time.
+    private var held: [[UInt8]] = []
+    private var heldHead = 0
+    private var replayTimer: TimerID?
+    private var isReplaying = false
+    /// When a reply last made progress: the client is reading, so it is alive (IRC pings).
+    public private(set) var lastProgress: UInt64 = 0
+
+    public init(connection: Connection, loop: EventLoop, logger: Logger,
+                dispatch: @escaping (UnsafeRawBufferPointer) -> Void) {
+        self.connection = connection
+        self.loop = loop
+        self.logger = logger
+        self.dispatch = dispatch
+    }
+
+    /// Whether a reply is still being written; a command that would send more after one it
+    /// started defers its rest instead.
+    public var isRunning: Bool { !replies.isEmpty }
+
+    /// Starts a reply; as much as fits is queued at once, often all of it.
+    public func start(_ command: String, _ cursor: @escaping Cursor) {
+        replies.append(Reply(command: command, cursor: cursor))
+        if replies.count == 1 { connection.onOutputWritten = { [unowned self] in produce() } }
+        produce()
+    }
+
+    /// Keeps a line the client sent while a reply runs (or held lines wait), to be handled after
+    /// it; true when the line was kept. The session asks before handling every line.
+    public func hold(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard isRunning || (!isReplaying && hasHeldLines) else { return false }
+        held.append(Array(line))
+        return true
+    }
+
+    /// The rest of the command being handled (a line in the client's protocol), to run after
+    /// the reply it started, before the client's next line.
+    public func deferRest(_ line: String) {
+        if heldHead > 0 {
+            heldHead -= 1
+            held[heldHead] = Array(line.utf8)
+        } else {
+            held.insert(Array(line.utf8), at: 0)
+        }
+    }
+
+    private var hasHeldLines: Bool { heldHead < held.count }
+
+    /// The connection is gone: the cursor and the held lines are let go.
+    public func cancel(reason: String) {
+        if let reply = replies.first {
+            logger.debug("long reply abandoned", metadata: ["client": "\(connection.id)", "command": "\(reply.command)",
+                                                            "bytes": "\(reply.bytes)", "reason": "\(reason)"])
+        }
+        replies = []
+        held = []
+        heldHead = 0
+        if let replayTimer { loop.timers.cancel(replayTimer) }
+        replayTimer = nil
+        connection.onOutputWritten = nil
+    }
+
+    // MARK: Producing
+
+    private var highWater: Int { max(min(connection.sendqLimit / 2, 64 << 10), 512) }
+
+    private func produce() {
+        guard connection.state == .open, !replies.isEmpty else { return }
+        let high = highWater
+        if connection.queuedBytes > high / 2 {
+            noteWait()
+        } else {
+            var out: [UInt8] = []
+            out.reserveCapacity(high - connection.queuedBytes + 1024)
+            while !replies.isEmpty && connection.queuedBytes + out.count < high {
+                let before = out.count
+                let more = replies[0].cursor(&out)
+                replies[0].bytes += out.count - before
+                replies[0].producedSinceWait = true
+                if !more { finish(replies.removeFirst()) }
+            }
+            lastProgress = monotonicNanoseconds()
+            if !out.isEmpty { connection.send(OutBytes(out)) }
+        }
+        if replies.isEmpty {
+            allDone()
+        } else {
+            connection.pauseReading()
+        }
+    }
+
+    /// The client's socket is full: the reply waits until it reads. Logged once per reply.
+    private func noteWait() {
+        guard replies[0].producedSinceWait else { return }
+        replies[0].producedSinceWait = false
+        replies[0].waits += 1
+        guard replies[0].waits == 1 else { return }
+        logger.debug("long reply waits for the client to read", metadata: [
+            "client": "\(connection.id)", "command": "\(replies[0].command)",
+            "bytes": "\(replies[0].bytes)", "queued": "\(connection.queuedBytes)"])
+    }
+
+    private func finish(_ reply: Reply) {
+        guard reply.waits > 0 else { return }
+        logger.debug("long reply done", metadata: ["client": "\(connection.id)", "command": "\(reply.command)",
+                                                   "bytes": "\(reply.bytes)", "waits": "\(reply.waits)"])
+    }
+
+    // MARK: Held input
+
+    private func allDone() {
+        connection.onOutputWritten = nil
+        guard !isReplaying else { return }
+        if !hasHeldLines {
+            connection.resumeReading()
+        } else if replayTimer == nil {
+            // Outside the write that finished the reply: held commands may start replies too.
+            replayTimer = loop.timers.schedule(afterMilliseconds: 0) { [unowned self] in replayHeld() }
+        }
+    }
+
+    private func replayHeld() {
+        replayTimer = nil
+        isReplaying = true
+        while !isRunning, connection.state == .open, hasHeldLines {
+            let line = held[heldHead]
+            held[heldHead] = []
+            heldHead += 1
+            line.withUnsafeBytes(dispatch)
+        }
+        if !hasHeldLines {
+            held.removeAll()
+            heldHead = 0
+        }
+        isReplaying = false
+        if !isRunning && connection.state == .open { connection.resumeReading() }
+    }
+}
+
+extension LongReplies {
+    /// A reply of one line per item (`line` appends nothing for an item that is gone by its
+    /// turn), then `end`. The items are the snapshot taken when the command ran.
+    public static func each<Items: Collection>(_ items: Items, _ line: @escaping (Items.Element, inout [UInt8]) -> Void,
+                                               end: @escaping (inout [UInt8]) -> Void) -> Cursor {
+        var index = items.startIndex
+        return { out in
+            let start = out.count
+            while index != items.endIndex {
+                let item = items[index]
+                index = items.index(after: index)
+                line(item, &out)
+                if out.count > start { return true }
+            }
+            end(&out)
+            return false
+        }
+    }
+}
