@@ -93,7 +93,7 @@ let package = Package(
         // The load generator: plain text and IRC, so peers are measured the same way.
         .executableTarget(
             name: "parley-bench",
-            dependencies: ["CBenchEpoll", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CBenchEpoll", "CParleyTLS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             // As for the core: run-time exclusivity checks were 5% of the generator's time.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),

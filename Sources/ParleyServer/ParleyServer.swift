@@ -211,7 +211,9 @@ public final class ParleyServer: SessionServices {
             }
             if let refusal = refusalReason(for: peer) ?? plugins?.admitConnection(from: peer.host) {
                 logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
-                refuse(fd: fd, line: frontEnds[listener.proto]!.refusalLine(reason: refusal, peer: peer))
+                // A TLS client would read a plaintext line as a broken handshake, and a handshake
+                // for every refused connection is what a connection flood wants: it is just closed.
+                refuse(fd: fd, line: listener.tls == nil ? frontEnds[listener.proto]!.refusalLine(reason: refusal, peer: peer) : nil)
                 continue
             }
             open(fd: fd, peer: peer, proto: listener.proto, tls: listener.tls)
@@ -274,10 +276,11 @@ public final class ParleyServer: SessionServices {
     }
 
     /// Best effort: one line into the fresh socket's empty send buffer, then close.
-    private func refuse(fd: Int32, line: String) {
-        var text = line
-        text.append("\r\n")
-        _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+    private func refuse(fd: Int32, line: String?) {
+        if var text = line {
+            text.append("\r\n")
+            _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
         Glibc.shutdown(fd, Int32(SHUT_WR))
         Glibc.close(fd)
     }

@@ -11,8 +11,9 @@ final class BenchClient {
     private var output: [UInt8] = []
     /// When the latest read returned: every line it delivered arrived by then.
     private(set) var lastReadAt: UInt64 = 0
+    private var tls: BenchTLSSession?
 
-    init(port: Int, host: String, nick: String) throws {
+    init(port: Int, host: String, nick: String, tls context: BenchTLS? = nil) throws {
         self.nick = nick
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket: errno \(errno)") }
@@ -26,11 +27,29 @@ final class BenchClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard status == 0 || errno == EINPROGRESS else { throw BenchError("connect: errno \(errno)") }
+        if let context {
+            guard let session = BenchTLSSession(context, fd: fd) else { throw BenchError("TLS: cannot make a session") }
+            tls = session
+        }
     }
 
-    deinit { close(fd) }
+    deinit {
+        tls?.free()
+        close(fd)
+    }
 
-    var wantsWrite: Bool { !output.isEmpty }
+    /// Queued output, or a handshake waiting to write; output waits for the handshake.
+    var wantsWrite: Bool {
+        if let tls, !tls.isEstablished { return tls.wantsWrite }
+        return !output.isEmpty
+    }
+
+    /// Whether bytes may flow: moves a TLS handshake on first. False when the handshake failed.
+    private func establish() -> Bool? {
+        guard tls != nil, !tls!.isEstablished else { return true }
+        guard tls!.handshake() else { return false }
+        return tls!.isEstablished ? true : nil
+    }
 
     func queue(_ bytes: [UInt8]) {
         output.append(contentsOf: bytes)
@@ -38,7 +57,17 @@ final class BenchClient {
 
     /// Writes what the socket takes. Returns false when the connection failed.
     func flush() -> Bool {
+        guard let ready = establish() else { return true }
+        guard ready else { return false }
         while !output.isEmpty {
+            if let tls {
+                switch output.withUnsafeBytes({ tls.write($0) }) {
+                case .bytes(let written): output.removeFirst(written)
+                case .wait: return true
+                case .closed: return false
+                }
+                continue
+            }
             let written = output.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 { return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN }
             output.removeFirst(written)
@@ -46,12 +75,28 @@ final class BenchClient {
         return true
     }
 
+    /// recv, or a TLS read: a count, 0 at the end, -1 when nothing is there now, -2 on failure.
+    private func receive(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let tls else {
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2 }
+            return count
+        }
+        switch tls.read(buffer) {
+        case .bytes(let count): return count
+        case .wait: return -1
+        case .closed: return 0
+        }
+    }
+
     /// Reads what is there and hands out complete lines (without CR LF). Returns false on EOF or error.
     func read(_ buffer: UnsafeMutableRawBufferPointer, _ onLine: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard let ready = establish() else { return true }
+        guard ready else { return false }
         while true {
-            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if count == 0 { return false }
-            if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+            let count = receive(buffer)
+            if count == 0 || count == -2 { return false }
+            if count < 0 { return true }
             lastReadAt = monotonicNanoseconds()
             input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             input.withUnsafeBytes { bytes in
@@ -72,7 +117,8 @@ final class BenchClient {
                 input.removeFirst(inputStart)
                 inputStart = 0
             }
-            if count < buffer.count { return true }
+            // A TLS read returns one record at most: it goes on until the session has no more.
+            if tls == nil && count < buffer.count { return true }
         }
     }
 }

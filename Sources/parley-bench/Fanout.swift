@@ -23,6 +23,8 @@ struct FanoutScenario {
         var connectBatch = 50
         /// Registered clients held idle (in no room) from before the room is set up to the end.
         var idle = 0
+        /// Set with --tls: every connection, busy or idle, speaks TLS.
+        var tls: BenchTLS?
     }
 
     struct Result {
@@ -47,7 +49,7 @@ struct FanoutScenario {
     func run() throws -> Result {
         // The idle clients, on an epoll set of their own so the busy room's loop never looks
         // at them: served (PINGs answered) every 50 ms, without waiting.
-        let idle = Swarm(proto: options.proto)
+        let idle = Swarm(proto: options.proto, tls: options.tls)
         var nextIdleService: UInt64 = 0
         func serveIdle(now: UInt64 = monotonicNanoseconds()) throws {
             guard options.idle > 0, now >= nextIdleService else { return }
@@ -62,7 +64,7 @@ struct FanoutScenario {
             if idle.failures > 0 { throw BenchError("\(idle.failures) idle connections failed while settling") }
         }
 
-        let swarm = Swarm(proto: options.proto)
+        let swarm = Swarm(proto: options.proto, tls: options.tls)
         var idleError: Error?
         try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "b",
                           channel: options.channel, batch: options.connectBatch) {

@@ -5,6 +5,7 @@ struct StormScenario {
     let host: String
     let port: Int
     let proto: BenchProtocol
+    let tls: BenchTLS?
     let clients: Int
     let deadlineSeconds: Double
     let serverPID: Int32?
@@ -20,7 +21,7 @@ struct StormScenario {
     }
 
     func run() throws -> Result {
-        let swarm = Swarm(proto: proto)
+        let swarm = Swarm(proto: proto, tls: tls)
         var result = Result()
         let overflowsBefore = listenOverflowCount()
         let cpuBefore = serverPID.flatMap(processCPUNanoseconds)
@@ -77,6 +78,7 @@ struct IdleScenario {
     let host: String
     let port: Int
     let proto: BenchProtocol
+    let tls: BenchTLS?
     let clients: Int
     let holdSeconds: Double
     let serverPID: Int32
@@ -92,7 +94,7 @@ struct IdleScenario {
     func run() throws -> Result {
         var result = Result()
         result.rssBefore = processRSSBytes(serverPID) ?? 0
-        let swarm = Swarm(proto: proto)
+        let swarm = Swarm(proto: proto, tls: tls)
         let start = monotonicNanoseconds()
         try swarm.connect(host: host, port: port, count: clients, nickPrefix: "i", channel: nil, batch: batch,
                           deadlineSeconds: 300)

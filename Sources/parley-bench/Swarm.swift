@@ -5,6 +5,8 @@ import Glibc
 /// server's poll(), costs nothing per idle socket, so the generator stays ahead of the server.
 final class Swarm {
     let proto: BenchProtocol
+    /// Set with --tls: every connection speaks TLS.
+    let tls: BenchTLS?
     private(set) var clients: [BenchClient] = []
     private let epollFD: Int32
     /// Whether each client's socket is watched for writability too.
@@ -14,8 +16,9 @@ final class Swarm {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
     private(set) var failures = 0
 
-    init(proto: BenchProtocol) {
+    init(proto: BenchProtocol, tls: BenchTLS? = nil) {
         self.proto = proto
+        self.tls = tls
         epollFD = parley_epoll_create()
     }
 
@@ -25,7 +28,7 @@ final class Swarm {
     }
 
     func add(host: String, port: Int, nick: String) throws {
-        let client = try BenchClient(port: port, host: host, nick: nick)
+        let client = try BenchClient(port: port, host: host, nick: nick, tls: tls)
         guard parley_epoll_watch(epollFD, client.fd, 0, 0, UInt64(clients.count)) == 0 else {
             throw BenchError("epoll_ctl: errno \(errno)")
         }

@@ -16,6 +16,10 @@ struct Target: ParsableArguments {
     @Option(help: "Server port.") var port: Int = 4000
     @Option(help: "The protocol to speak.") var proto: BenchProtocol = .plain
     @Option(name: .customLong("server-pid"), help: "The server's pid, to read its CPU time and memory from /proc.") var serverPID: Int32?
+    @Flag(help: "Speak TLS on every connection (the server's certificate is not verified).") var tls = false
+
+    /// The client context every connection's session comes from, with --tls.
+    func tlsContext() throws -> BenchTLS? { tls ? try BenchTLS() : nil }
 
     func validate() throws {
         guard host.hasPrefix("127.") else { throw ValidationError("--host must be a loopback address (127.x.x.x)") }
@@ -56,12 +60,13 @@ struct Fanout: ParsableCommand {
         options.seconds = seconds
         options.serverPID = target.serverPID
         options.idle = idle
+        options.tls = try target.tlsContext()
         let result = try FanoutScenario(options: options).run()
         let perSecond = Double(result.deliveries) / result.seconds
         let cpuPerDelivery = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.deliveries, 1)) }
         let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
         let maxMicros = Double(result.latency.maxNanoseconds) / 1000
-        var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
+        var json = "{\"scenario\":\"fanout\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"tls\":\(target.tls),\"clients\":\(clients),"
         json += "\"idle\":\(result.idleHeld),\"senders\":\(senders),\"mode\":\"\(rate == nil ? "max" : "rate")\",\"rate\":\(rate.map { "\($0)" } ?? "null"),"
         json += "\"sent\":\(result.sent),\"deliveries\":\(result.deliveries),\"expected\":\(result.expected),"
         json += "\"lost\":\(result.lost),\"duplicated\":\(result.duplicated),\"reordered\":\(result.reordered),"
@@ -91,18 +96,19 @@ struct Storm: ParsableCommand {
     @Option(help: "Label for the JSON line.") var label = "server"
 
     func run() throws {
-        let result = try StormScenario(host: target.host, port: target.port, proto: target.proto,
+        let result = try StormScenario(host: target.host, port: target.port, proto: target.proto, tls: try target.tlsContext(),
                                        clients: clients, deadlineSeconds: seconds, serverPID: target.serverPID).run()
         let allIn = result.registered == clients
         let cpu = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.registered, 1)) / 1000 }
         let p50 = result.latency.percentileMicroseconds(0.5) / 1000, p99 = result.latency.percentileMicroseconds(0.99) / 1000
         let rate = Double(result.registered) / result.seconds
-        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
+        // With --tls every registration includes a full handshake: registrations/s is handshakes/s.
+        print("{\"scenario\":\"storm\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"tls\":\(target.tls),\"clients\":\(clients),"
               + "\"registered\":\(result.registered),\"failed\":\(result.failed),\"seconds\":\(round3(result.seconds)),\"registrations_per_second\":\(Int(rate)),"
               + "\"latency_ms\":{\"p50\":\(round3(p50)),\"p99\":\(round3(p99))},"
               + "\"server_cpu_us_per_registration\":\(cpu.map { "\(round3($0))" } ?? "null"),"
               + "\"listen_overflows\":\(result.listenOverflows.map { "\($0)" } ?? "null")}")
-        print("storm \(label): \(result.registered) of \(clients) registered in \(round3(result.seconds)) s (\(Int(rate))/s), "
+        print("storm \(label): \(result.registered) of \(clients) registered in \(round3(result.seconds)) s (\(Int(rate))/s\(target.tls ? ", each with a TLS handshake" : "")), "
               + "\(result.failed) refused or closed; "
               + "latency p50 \(round3(p50)) ms, p99 \(round3(p99)) ms"
               + (cpu.map { "; server CPU \(round3($0)) µs/registration" } ?? "")
@@ -127,7 +133,7 @@ struct Idle: ParsableCommand {
 
     func run() throws {
         try requireFileDescriptors(clients)
-        let result = try IdleScenario(host: target.host, port: target.port, proto: target.proto,
+        let result = try IdleScenario(host: target.host, port: target.port, proto: target.proto, tls: try target.tlsContext(),
                                       clients: clients, holdSeconds: hold, serverPID: target.serverPID!, batch: connectBatch).run()
         let perConnection = Double(Int64(result.rssAfter) - Int64(result.rssBefore)) / Double(max(result.held, 1)) / 1024
         print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(result.held),"

@@ -31,6 +31,26 @@ final class BenchToolTests: XCTestCase {
         }
     }
 
+    func testTLSFanoutAndStormOverBothProtocols() throws {
+        let folder = try TestCertificates.selfSigned()
+        let server = try TestServer(config: "[limits]\nmax_clients_per_ip = 200\n"
+            + TestCertificates.listener("irc", folder: folder) + TestCertificates.listener("plain", folder: folder))
+        for proto in ["irc", "plain"] {
+            let port = String(try server.tlsPort(proto))
+            let fanout = try runBench(["fanout", "--tls", "--proto", proto, "--port", port, "--clients", "6", "--senders", "2",
+                                       "--messages", "200", "--server-pid", String(server.pid)])
+            XCTAssertEqual(fanout["tls"] as? Bool, true)
+            XCTAssertEqual(fanout["deliveries"] as? Int, 200 * 5, proto)
+            XCTAssertEqual(fanout["lost"] as? Int, 0, proto)
+            XCTAssertEqual(fanout["reordered"] as? Int, 0, proto)
+            let storm = try runBench(["storm", "--tls", "--proto", proto, "--port", port, "--clients", "40", "--server-pid", String(server.pid)])
+            XCTAssertEqual(storm["tls"] as? Bool, true)
+            XCTAssertEqual(storm["registered"] as? Int, 40, proto)
+            XCTAssertEqual(storm["failed"] as? Int, 0, proto)
+        }
+        try server.waitForLog("client connected", "tls=true")
+    }
+
     func testFixedRateSendsEveryMessage() throws {
         let server = try TestServer()
         let result = try runBench(["fanout", "--proto", "irc", "--port", String(server.ircPort), "--clients", "4", "--senders", "2",
