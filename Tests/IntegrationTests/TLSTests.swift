@@ -35,6 +35,21 @@ final class TLSTests: XCTestCase {
         try server.waitForLog("client connected", "protocol=plain", "tls=true")
     }
 
+    func testTLS12IsServedAndOlderVersionsAreRefused() throws {
+        let folder = try TestCertificates.selfSigned()
+        let server = try TestServer(config: TestCertificates.listener("irc", folder: folder))
+        let port = try server.tlsPort("irc")
+        let older = try TLSClient(port: port, maxVersion: "1.2")
+        XCTAssertEqual(older.version, "TLSv1.2")
+        let ana = IRCTestClient(socket: older.socket, nick: "ana")
+        try ana.register()
+        // OpenSSL's own client, allowed TLS 1.1 at its lowest security level: the server says no.
+        let (_, output) = try runProcess("/usr/bin/env", ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1",
+                                                          "-cipher", "DEFAULT@SECLEVEL=0"], input: "")
+        XCTAssertTrue(output.contains("alert protocol version"), output)
+        try server.waitForLog("client disconnected", "reason=\"TLS handshake failed: unsupported protocol\"")
+    }
+
     func testPlaintextOnTheTLSPortIsDroppedWithoutDisturbingOthers() throws {
         let folder = try TestCertificates.selfSigned()
         let server = try TestServer(config: TestCertificates.listener("irc", folder: folder))

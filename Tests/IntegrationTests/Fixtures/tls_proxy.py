@@ -17,6 +17,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--server-port", type=int, required=True)
 parser.add_argument("--cert")
 parser.add_argument("--key")
+parser.add_argument("--max-version", choices=["1.2", "1.3"])
 args = parser.parse_args()
 
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -31,6 +32,8 @@ context.check_hostname = False
 context.verify_mode = ssl.CERT_NONE
 if args.cert:
     context.load_cert_chain(args.cert, args.key)
+if args.max_version == "1.2":
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
 raw = socket.create_connection(("127.0.0.1", args.server_port))
 try:
     secure = context.wrap_socket(raw)

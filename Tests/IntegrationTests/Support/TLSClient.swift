@@ -46,10 +46,12 @@ final class TLSClient {
     let serverFingerprint: String
     private let process = Process()
 
-    init(port: Int, certificate: String? = nil, key: String? = nil) throws {
+    /// `maxVersion` "1.2" keeps the client to TLS 1.2.
+    init(port: Int, certificate: String? = nil, key: String? = nil, maxVersion: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = ["python3", PluginFolder.fixturesFolder + "/tls_proxy.py", "--server-port", "\(port)"]
         if let certificate, let key { arguments += ["--cert", certificate, "--key", key] }
+        if let maxVersion { arguments += ["--max-version", maxVersion] }
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
