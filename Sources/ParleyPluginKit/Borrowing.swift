@@ -27,8 +27,6 @@ public enum HostError: Error, Equatable, CustomStringConvertible {
 struct LiveCalls {
     private var running: [UInt64] = []
     private var last: UInt64 = 0
-    /// The server calls plugins on its loop thread only; views are readable there only.
-    let loopThread = pthread_self()
 
     mutating func begin() -> UInt64 {
         last &+= 1
@@ -40,11 +38,8 @@ struct LiveCalls {
         running.removeLast()
     }
 
-    /// Nil when `call` is still running on this thread, else why the view cannot be read.
-    func problem(_ call: UInt64, returned: String) -> String? {
-        // First, and alone: `running` is not for other threads to read.
-        guard pthread_equal(pthread_self(), loopThread) != 0 else { return "from another thread" }
-        return running.last == call || running.contains(call) ? nil : returned
+    func isRunning(_ call: UInt64) -> Bool {
+        running.last == call || running.contains(call)
     }
 }
 
@@ -56,12 +51,16 @@ extension Host {
         return body(call)
     }
 
-    /// Throws (and logs, naming the misuse) unless `call` is still running.
+    /// Throws (and logs, naming the misuse) unless `call` is still running on this thread.
     func checkLive(_ call: UInt64, view: String, member: StaticString, returned: String) throws(HostError) {
-        guard let reason = live.problem(call, returned: returned) else { return }
-        let error = HostError.expired(view: view, member: "\(member)", reason: reason)
-        // From another thread the server refuses log(); the thrown error still says it.
-        if reason == returned { log(.error, "\(error)") }
+        // The thread first: `live` is the loop thread's alone, not even to be read elsewhere.
+        // (From another thread the server refuses log() too; the thrown error says it all.)
+        guard pthread_equal(pthread_self(), loopThread) != 0 else {
+            throw HostError.expired(view: view, member: "\(member)", reason: "from another thread")
+        }
+        guard !live.isRunning(call) else { return }
+        let error = HostError.expired(view: view, member: "\(member)", reason: returned)
+        log(.error, "\(error)")
         throw error
     }
 }

@@ -1,4 +1,5 @@
 import CParleyPlugin
+import Glibc
 
 /// The server, as one plugin instance sees it. Everything registered here is removed by
 /// the server when the plugin is unloaded or reloaded.
@@ -12,6 +13,9 @@ public final class Host {
     private var timers: [UInt64: Unmanaged<TimerBox>] = [:]
     /// The hooks and commands running now, whose borrowed views are readable.
     var live = LiveCalls()
+    /// The server calls plugins on its loop thread only (this one: init runs there), so
+    /// views are readable there only.
+    let loopThread = pthread_self()
 
     init(handle: OpaquePointer, api: UnsafePointer<parley_host_api>) {
         self.handle = handle
