@@ -37,16 +37,16 @@ final class EchoBot: Plugin {
     }
 
     private func answer(_ message: Message) throws {
-        guard !message.isFromBot, message.kind != .notice else { return }
-        if let room = message.room {
+        guard try !message.isFromBot, try message.kind != .notice else { return }
+        if let room = try message.room {
             guard rooms.contains(room.lowercased()) else { return }
-            let text = message.text
+            let text = try message.text
             guard text == trigger || text.hasPrefix(trigger + " ") else { return }
             let echoed = String(text.dropFirst(trigger.count)).drop { $0 == " " }
             guard !echoed.isEmpty else { return }
             try bot.say(to: room, String(echoed))
-        } else if message.recipientID == bot.id {
-            try bot.say(to: message.senderNick, message.text)
+        } else if try message.recipientID == bot.id {
+            try bot.say(to: try message.senderNick, try message.text)
         } else {
             return
         }

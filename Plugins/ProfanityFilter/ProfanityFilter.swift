@@ -47,8 +47,8 @@ final class ProfanityFilter: Plugin {
         settings = try Settings(config)
         let phase: Phase = settings.action == .mask ? .transform : .validate
         host.onMessage(phase) { [settings] message in
-            guard !settings.words.isEmpty, !settings.exempt.contains(asciiFold(message.senderNick)) else { return .pass }
-            let text = message.text
+            guard !settings.words.isEmpty, !settings.exempt.contains(asciiFold(try message.senderNick)) else { return .pass }
+            let text = try message.text
             // Most lines contain none of the words anywhere: skip the word-by-word pass for them.
             let lowered = text.lowercased()
             guard settings.words.contains(where: { lowered.contains($0) }) else { return .pass }

@@ -63,7 +63,7 @@ final class Timestamp: Plugin {
     init(host: Host, config: PluginConfig) throws {
         let settings = try Settings(config)
         host.onMessage(.annotate) { [unowned self] message in
-            let nanoseconds = message.receivedAtNanoseconds
+            let nanoseconds = try message.receivedAtNanoseconds
             let second = nanoseconds / 1_000_000_000
             if second != cachedSecond {
                 cachedSecond = second

@@ -38,8 +38,10 @@ struct IRCMessage: Equatable, Sendable {
 
     /// Parses a line without its CR LF. Splitting works on UTF-8 bytes, not Characters: a
     /// space followed by a combining mark is one Character but still separates parameters.
+    /// Spaces before the tags are skipped like any others, so " @a=b PING" has a tag and is
+    /// not the command "@a=b" (which no rendering of it could give back).
     static func parse(_ line: Substring) throws(ParseError) -> IRCMessage {
-        var rest = line
+        var rest = dropSpaces(line)
         var tags: [(key: String, value: String)] = []
         if rest.utf8.first == UInt8(ascii: "@") {
             let end = nextSpace(rest)
@@ -58,7 +60,9 @@ struct IRCMessage: Equatable, Sendable {
         }
         let commandEnd = nextSpace(rest)
         let command = String(rest[..<commandEnd])
-        if command.isEmpty { throw .noCommand }
+        // A word starting with '@' after the tags is no command: rendered without (empty) tags
+        // it would read as a tag section. Real commands are letters or three digits.
+        if command.isEmpty || command.utf8.first == UInt8(ascii: "@") { throw .noCommand }
         rest = rest[commandEnd...]
         var params: [String] = []
         while true {
@@ -107,9 +111,10 @@ struct IRCMessage: Equatable, Sendable {
         return tags.indices.filter { last[tags[$0].key] == $0 }.map { tags[$0] }
     }
 
-    // Unicode scalars, not Characters: "\r\n" is one Character but two escapes.
+    // Unicode scalars, not Characters: "\r\n" is one Character but two escapes, and a
+    // backslash followed by a combining mark is one Character that no Character search finds.
     static func unescapeTagValue(_ text: Substring) -> String {
-        guard text.contains("\\") else { return String(text) }
+        guard text.utf8.contains(UInt8(ascii: "\\")) else { return String(text) }
         var out = String.UnicodeScalarView()
         var escaping = false
         for character in text.unicodeScalars {

@@ -48,8 +48,12 @@ enum HostAPITable {
             register_command: { handle, name, usage, help, function, userdata in
                 checked(handle) { plugin in
                     guard let function else { return Int32(PARLEY_ERR_STATE) }
-                    guard let name = name.copyText(limit: 32), let usage = usage.copyText(limit: 200),
-                          let help = help.copyText(limit: 400) else { return Int32(PARLEY_ERR_INVALID) }
+                    guard let name = name.copyText(limit: 32) else {
+                        return plugin.host.refuse(plugin, "register_command", "the name: \(name.textProblem(limit: 32))", outcome: "no command was added")
+                    }
+                    guard let usage = usage.copyText(limit: 200), let help = help.copyText(limit: 400) else {
+                        return plugin.host.refuse(plugin, "register_command /\(name)", "the usage (200 bytes at most) or help (400) is over its limit, not valid UTF-8 or has a line break or NUL", outcome: "no command was added")
+                    }
                     return plugin.host.register(PluginCommand(name: name, usage: usage, help: help, owner: plugin,
                                                               kind: .freeform(function, userdata)))
                 }
@@ -64,12 +68,12 @@ enum HostAPITable {
                 checked(handle) { plugin in
                     guard let call = plugin.host.currentMessage, call.owner === plugin, call.pointer == UnsafeRawPointer(message),
                           call.phase == PARLEY_PHASE_TRANSFORM.rawValue else {
-                        plugin.host.log(plugin, "warning", "message_set_text refused: only inside a TRANSFORM hook, on its message")
-                        return Int32(PARLEY_ERR_STATE)
+                        return plugin.host.refuse(plugin, "message_set_text", "only inside a TRANSFORM hook, on its message",
+                                                  code: Int32(PARLEY_ERR_STATE), outcome: "the message keeps its text")
                     }
                     guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else {
-                        plugin.host.log(plugin, "warning", "message_set_text refused: the text is not valid UTF-8, contains a line break or NUL, or is over \(plugin.host.maxTextBytes) bytes; the message keeps its text")
-                        return Int32(PARLEY_ERR_INVALID)
+                        return plugin.host.refuse(plugin, "message_set_text", text.textProblem(limit: plugin.host.maxTextBytes),
+                                                  outcome: "the message keeps its text")
                     }
                     call.newText = copied
                     return Int32(PARLEY_OK)
@@ -78,8 +82,14 @@ enum HostAPITable {
             message_reject: { handle, message, reason in
                 checked(handle) { plugin in
                     guard let call = plugin.host.currentMessage, call.owner === plugin, call.pointer == UnsafeRawPointer(message),
-                          call.phase <= PARLEY_PHASE_TRANSFORM.rawValue else { return Int32(PARLEY_ERR_STATE) }
-                    guard let copied = reason.copyText(limit: 400) else { return Int32(PARLEY_ERR_INVALID) }
+                          call.phase <= PARLEY_PHASE_TRANSFORM.rawValue else {
+                        return plugin.host.refuse(plugin, "message_reject", "only inside a VALIDATE or TRANSFORM hook, on its message",
+                                                  code: Int32(PARLEY_ERR_STATE), outcome: "no reason was set")
+                    }
+                    guard let copied = reason.copyText(limit: 400) else {
+                        return plugin.host.refuse(plugin, "message_reject", "the reason: \(reason.textProblem(limit: 400))",
+                                                  outcome: "a rejection says 'refused by \(plugin.name)'")
+                    }
                     call.rejectReason = copied
                     return Int32(PARLEY_OK)
                 }
@@ -88,11 +98,19 @@ enum HostAPITable {
                 checked(handle) { plugin in
                     guard let call = plugin.host.currentMessage, call.owner === plugin, call.pointer == UnsafeRawPointer(message),
                           call.phase == PARLEY_PHASE_ANNOTATE.rawValue || call.phase == PARLEY_PHASE_TRANSFORM.rawValue else {
-                        return Int32(PARLEY_ERR_STATE)
+                        return plugin.host.refuse(plugin, "message_annotate", "only inside an ANNOTATE or TRANSFORM hook, on its message",
+                                                  code: Int32(PARLEY_ERR_STATE), outcome: "nothing was attached")
                     }
-                    guard let key = key.copyText(limit: 64), !key.isEmpty, let value = value.copyText(limit: 400) else {
-                        return Int32(PARLEY_ERR_INVALID)
+                    guard let copiedKey = key.copyText(limit: 64), !copiedKey.isEmpty else {
+                        return plugin.host.refuse(plugin, "message_annotate",
+                                                  key.len == 0 ? "the key is empty" : "the key: \(key.textProblem(limit: 64))",
+                                                  outcome: "nothing was attached")
                     }
+                    guard let value = value.copyText(limit: 400) else {
+                        return plugin.host.refuse(plugin, "message_annotate \(copiedKey)", "the value: \(value.textProblem(limit: 400))",
+                                                  outcome: "nothing was attached")
+                    }
+                    let key = copiedKey
                     call.annotations.removeAll { $0.key == key }
                     call.annotations.append((key, value))
                     return Int32(PARLEY_OK)
@@ -101,9 +119,13 @@ enum HostAPITable {
             event_reject: { handle, event, reason in
                 checked(handle) { plugin in
                     guard let call = plugin.host.currentEvent, call.owner === plugin, call.pointer == UnsafeRawPointer(event) else {
-                        return Int32(PARLEY_ERR_STATE)
+                        return plugin.host.refuse(plugin, "event_reject", "only inside an event hook, on its event",
+                                                  code: Int32(PARLEY_ERR_STATE), outcome: "no reason was set")
                     }
-                    guard let copied = reason.copyText(limit: 400) else { return Int32(PARLEY_ERR_INVALID) }
+                    guard let copied = reason.copyText(limit: 400) else {
+                        return plugin.host.refuse(plugin, "event_reject", "the reason: \(reason.textProblem(limit: 400))",
+                                                  outcome: "a refusal says 'refused by \(plugin.name)'")
+                    }
                     call.rejectReason = copied
                     return Int32(PARLEY_OK)
                 }
@@ -111,7 +133,9 @@ enum HostAPITable {
             reply: { handle, callPointer, text in
                 checked(handle) { plugin in
                     guard let call = plugin.host.currentCommand, call.owner === plugin,
-                          call.pointer == UnsafeRawPointer(callPointer) else { return Int32(PARLEY_ERR_STATE) }
+                          call.pointer == UnsafeRawPointer(callPointer) else {
+                        return plugin.host.refuse(plugin, "reply", "only inside the command, on its call", code: Int32(PARLEY_ERR_STATE))
+                    }
                     guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else {
                         return plugin.host.refuse(plugin, "reply", text.textProblem(limit: plugin.host.maxTextBytes))
                     }
@@ -121,7 +145,9 @@ enum HostAPITable {
             },
             notice: { handle, userID, text in
                 checked(handle) { plugin in
-                    guard let user = plugin.host.chat.users[userID] else { return Int32(PARLEY_ERR_NOT_FOUND) }
+                    guard let user = plugin.host.chat.users[userID] else {
+                        return plugin.host.refuse(plugin, "notice", "no user \(userID)", code: Int32(PARLEY_ERR_NOT_FOUND))
+                    }
                     guard let copied = text.copyText(limit: plugin.host.maxTextBytes) else {
                         return plugin.host.refuse(plugin, "notice", text.textProblem(limit: plugin.host.maxTextBytes))
                     }
@@ -145,20 +171,26 @@ enum HostAPITable {
             },
             bot_create: { handle, nick in
                 checked(handle, failure: 0) { plugin in
-                    guard let nick = nick.copyText(limit: 64) else { return 0 }
+                    guard let nick = nick.copyText(limit: 64) else {
+                        _ = plugin.host.refuse(plugin, "bot_create", "the nick: \(nick.textProblem(limit: 64))", outcome: "no bot was created")
+                        return 0
+                    }
                     return plugin.host.createBot(plugin, nick: nick)
                 }
             },
             bot_join: { handle, bot, room in
                 checked(handle) { plugin in
-                    guard let user = plugin.bots[bot] else { return Int32(PARLEY_ERR_NOT_FOUND) }
-                    guard let room = room.copyText(limit: 200) else { return Int32(PARLEY_ERR_INVALID) }
+                    guard let user = plugin.bots[bot] else {
+                        return plugin.host.refuse(plugin, "bot_join", "no bot \(bot) of this plugin", code: Int32(PARLEY_ERR_NOT_FOUND), outcome: "nobody joined")
+                    }
+                    guard let room = room.copyText(limit: 200) else {
+                        return plugin.host.refuse(plugin, "bot_join", "the room: \(room.textProblem(limit: 200))", outcome: "nobody joined")
+                    }
                     do {
                         try plugin.host.chat.join(user, roomNamed: room)
                         return Int32(PARLEY_OK)
                     } catch {
-                        plugin.host.log(plugin, "warning", "bot \(user.nick) cannot join \(room): \(error)")
-                        return Int32(PARLEY_ERR_INVALID)
+                        return plugin.host.refuse(plugin, "bot_join", "bot \(user.nick) cannot join \(room): \(error)", outcome: "nobody joined")
                     }
                 }
             },
@@ -193,6 +225,9 @@ enum HostAPITable {
                 let call = PostedCall(plugin: plugin, function: function, userdata: userdata)
                 plugin.host.poster.post { call.run() }
                 return Int32(PARLEY_OK)
+            },
+            last_error: { handle in
+                checked(handle, anyStage: true, failure: parley_str(ptr: nil, len: 0)) { plugin in plugin.refusal }
             }
         ))
         return UnsafePointer(table)
@@ -200,9 +235,10 @@ enum HostAPITable {
 
     /// The one guard every entry but `post` passes: the call comes from a known generation, on
     /// the loop thread, in a lifecycle stage that allows it. During config_check, and once
-    /// retired, a plugin may only log and set its error: anything it created then would
-    /// outlive a rejected config. Refused calls return `failure` (PARLEY_ERR_STATE, or 0 for
-    /// calls that return an id).
+    /// retired, a plugin may only log, set its error and read last_error: anything it created
+    /// then would outlive a rejected config. Refused calls return `failure` (PARLEY_ERR_STATE,
+    /// or 0 for calls that return an id). Every other call starts with no refusal reason, so
+    /// last_error never names an older call's.
     static func checked<Result>(_ handle: OpaquePointer?, anyStage: Bool = false, failure: Result,
                                 _ body: (LoadedPlugin) -> Result) -> Result {
         guard let plugin = LoadedPlugin.from(handle) else { return failure }
@@ -210,9 +246,14 @@ enum HostAPITable {
             writeToStandardError("parley: plugin \(plugin.name) called the host from another thread; refused (use post)\n")
             return failure
         }
-        guard anyStage || plugin.state == .initializing || plugin.state == .running else {
+        if anyStage { return body(plugin) }
+        plugin.clearRefusal()
+        guard plugin.state == .initializing || plugin.state == .running else {
             if plugin.state == .checking {
                 plugin.host.log(plugin, "warning", "host call refused during config_check: only log and set_error are allowed there")
+                plugin.setRefusal("not allowed during config_check: only log and set_error are")
+            } else {
+                plugin.setRefusal("this generation of the plugin has been unloaded")
             }
             return failure
         }

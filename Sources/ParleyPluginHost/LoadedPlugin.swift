@@ -44,6 +44,12 @@ final class LoadedPlugin {
     let acceptsPosts = Atomic<Bool>(false)
     /// The reason set by the plugin with host->set_error, for the operator.
     var lastError: String?
+    /// Why the plugin's last refused host call was refused, for host->last_error. The buffer
+    /// is never freed, so what last_error handed out stays readable (it may be overwritten
+    /// by a later call); cleared as every call but log, set_error and last_error starts.
+    private let refusalBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: LoadedPlugin.refusalCapacity)
+    private var refusalLength = 0
+    static let refusalCapacity = 512
     var timers: [UInt64: TimerID] = [:]
     var bots: [UInt64: ChatUser] = [:]
     var commandNames: [String] = []
@@ -76,6 +82,25 @@ final class LoadedPlugin {
     }
 
     var info: parley_plugin_info { image.info.pointee }
+
+    var refusal: parley_str {
+        parley_str(ptr: UnsafeRawPointer(refusalBytes).assumingMemoryBound(to: CChar.self), len: refusalLength)
+    }
+
+    /// Keeps `reason` for last_error, cut on a character boundary to fit.
+    func setRefusal(_ reason: String) {
+        var bytes = Array(reason.utf8.prefix(Self.refusalCapacity))
+        if bytes.count < reason.utf8.count {
+            while let last = bytes.last, last & 0xC0 == 0x80 { bytes.removeLast() }
+            if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
+        }
+        bytes.withUnsafeBufferPointer { refusalBytes.update(from: $0.baseAddress!, count: $0.count) }
+        refusalLength = bytes.count
+    }
+
+    func clearRefusal() {
+        refusalLength = 0
+    }
 
     /// Calls into the plugin with timing and a crash breadcrumb.
     func call<T>(_ hook: StaticString, _ body: () -> T) -> T {

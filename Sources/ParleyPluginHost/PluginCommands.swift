@@ -209,16 +209,16 @@ extension PluginHost: ChatCommands {
     func register(_ command: PluginCommand) -> Int32 {
         let key = Casemapping.fold(command.name)
         guard NameRules.isCommandName(key) else {
-            log(command.owner, "warning", "command name '\(command.name)' refused: use letters, digits, - and _")
-            return Int32(PARLEY_ERR_INVALID)
+            return refuse(command.owner, "command name '\(command.name)'", "use letters, digits, - and _ (32 at most)",
+                          outcome: "no command was added")
         }
         if reservedCommandNames.contains(key) {
-            command.owner.lastError = "the command /\(command.name) is built in"
-            return Int32(PARLEY_ERR_EXISTS)
+            return refuse(command.owner, "/\(command.name)", "the command is built in", code: Int32(PARLEY_ERR_EXISTS),
+                          outcome: "no command was added")
         }
         if let existing = commands[key], existing.owner.state != .retired {
-            command.owner.lastError = "the command /\(command.name) is already registered by \(existing.owner.name)"
-            return Int32(PARLEY_ERR_EXISTS)
+            return refuse(command.owner, "/\(command.name)", "the command is already registered by \(existing.owner.name)",
+                          code: Int32(PARLEY_ERR_EXISTS), outcome: "no command was added")
         }
         commands[key] = command
         command.owner.commandNames.append(key)

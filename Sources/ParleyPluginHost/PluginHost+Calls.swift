@@ -8,12 +8,15 @@ import ParleyLoop
 
 /// What the host API entries do on a plugin's behalf: logging, typed commands, timers and bots.
 extension PluginHost {
-    /// A host call that refuses what the plugin handed it says why in the log, naming the
-    /// plugin, and returns PARLEY_ERR_INVALID.
-    func refuse(_ plugin: LoadedPlugin, _ call: String, _ reason: String) -> Int32 {
-        log(plugin, "warning", "\(call) refused: \(reason); nothing was sent")
+    /// A host call that refuses what the plugin asked says why: in the log, naming the plugin
+    /// and what happened instead (`outcome`), and to the plugin through host->last_error (the
+    /// Swift SDK throws it). Returns `code`.
+    func refuse(_ plugin: LoadedPlugin, _ call: String, _ reason: String, code: Int32 = Int32(PARLEY_ERR_INVALID),
+                outcome: String = "nothing was sent") -> Int32 {
+        log(plugin, "warning", "\(call) refused: \(reason); \(outcome)")
         plugin.lastError = "\(call) refused: \(reason)"
-        return Int32(PARLEY_ERR_INVALID)
+        plugin.setRefusal(reason)
+        return code
     }
 
     /// One line per slow call: every other client waited for it (the loop has one thread).
@@ -77,32 +80,39 @@ extension PluginHost {
             logger.info("bot created", metadata: ["plugin": "\(plugin.name)", "nick": "\(nick)"])
             return bot.id
         } catch {
-            plugin.lastError = "cannot create bot \(nick): \(error)"
-            log(plugin, "warning", "cannot create bot \(nick): \(error)")
+            _ = refuse(plugin, "bot_create \(nick)", "\(error)", outcome: "no bot was created")
             return 0
         }
     }
 
     func botSay(_ plugin: LoadedPlugin, bot: UInt64, target: parley_str, text: parley_str) -> Int32 {
-        guard let user = plugin.bots[bot] else { return Int32(PARLEY_ERR_NOT_FOUND) }
-        guard let targetName = target.copyText(limit: 200) else { return Int32(PARLEY_ERR_INVALID) }
+        guard let user = plugin.bots[bot] else {
+            return refuse(plugin, "bot_say", "no bot \(bot) of this plugin", code: Int32(PARLEY_ERR_NOT_FOUND))
+        }
+        guard let targetName = target.copyText(limit: 200) else {
+            return refuse(plugin, "bot_say", "the target: \(target.textProblem(limit: 200))")
+        }
         guard let copied = text.copyText(limit: maxTextBytes), !copied.isEmpty else {
-            log(plugin, "warning", "bot_say refused: text is empty, not valid UTF-8, has a line break or NUL, or is over \(maxTextBytes) bytes")
-            return Int32(PARLEY_ERR_INVALID)
+            return refuse(plugin, "bot_say", text.len == 0 ? "the text is empty" : text.textProblem(limit: maxTextBytes))
         }
         let destination: MessageTarget
         if targetName.hasPrefix("#") {
-            guard let room = chat.room(named: targetName) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+            guard let room = chat.room(named: targetName) else {
+                return refuse(plugin, "bot_say", "no room \(targetName)", code: Int32(PARLEY_ERR_NOT_FOUND))
+            }
             destination = .room(room)
         } else {
-            guard let recipient = chat.user(nick: targetName) else { return Int32(PARLEY_ERR_NOT_FOUND) }
+            guard let recipient = chat.user(nick: targetName) else {
+                return refuse(plugin, "bot_say", "no user \(targetName)", code: Int32(PARLEY_ERR_NOT_FOUND))
+            }
             destination = .user(recipient)
         }
         // Loop guard, part two: a bot answering a bot answering ... stops at a fixed depth.
         let depth = (currentMessage?.depth ?? 0) + 1
         guard depth <= maxBotDepth else {
-            logger.warning("bot message dropped", metadata: ["plugin": "\(plugin.name)", "bot": "\(user.nick)",
-                                                             "reason": "loop guard: reply depth \(depth) over \(maxBotDepth)"])
+            let reason = "loop guard: reply depth \(depth) over \(maxBotDepth)"
+            logger.warning("bot message dropped", metadata: ["plugin": "\(plugin.name)", "bot": "\(user.nick)", "reason": "\(reason)"])
+            plugin.setRefusal(reason)
             return Int32(PARLEY_ERR_STATE)
         }
         var message = ChatMessage(sender: user, target: destination, kind: .say, text: copied)

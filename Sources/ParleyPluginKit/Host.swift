@@ -1,4 +1,5 @@
 import CParleyPlugin
+import Glibc
 
 /// The server, as one plugin instance sees it. Everything registered here is removed by
 /// the server when the plugin is unloaded or reloaded.
@@ -10,6 +11,11 @@ public final class Host {
     /// Timer closures by timer id, each holding one retain: a one-shot's is released when it
     /// has run, any timer's when it is cancelled, the rest at shutdown.
     private var timers: [UInt64: Unmanaged<TimerBox>] = [:]
+    /// The hooks and commands running now, whose borrowed views are readable.
+    var live = LiveCalls()
+    /// The server calls plugins on its loop thread only (this one: init runs there), so
+    /// views are readable there only.
+    let loopThread = pthread_self()
 
     init(handle: OpaquePointer, api: UnsafePointer<parley_host_api>) {
         self.handle = handle
@@ -34,25 +40,28 @@ public final class Host {
     // MARK: Hooks
 
     /// Runs `hook` on every message in `phase`. A thrown error is logged and counts as `.pass`.
+    /// The `Message` is readable during the hook only.
     public func onMessage(_ phase: Phase, _ hook: @escaping (Message) throws -> Verdict) {
         let userdata = retain(Box(hook))
         _ = api.pointee.hook_message(handle, phase.abi, { handle, userdata, raw in
             guard let userdata, let raw, let host = Instances.host(for: handle) else { return PARLEY_PASS }
             let hook = Unmanaged<Box<(Message) throws -> Verdict>>.fromOpaque(userdata).takeUnretainedValue().value
-            let message = Message(raw: raw, host: host)
-            do {
-                switch try hook(message) {
-                case .pass: return PARLEY_PASS
-                case .stop: return PARLEY_STOP
-                case .drop: return PARLEY_DROP
-                case .reject(let reason):
-                    var reason = reason
-                    reason.withParleyStr { _ = host.api.pointee.message_reject(host.handle, raw, $0) }
-                    return PARLEY_REJECT
+            return host.borrowing { call in
+                do {
+                    switch try hook(Message(raw: raw, host: host, call: call)) {
+                    case .pass: return PARLEY_PASS
+                    case .stop: return PARLEY_STOP
+                    case .drop: return PARLEY_DROP
+                    case .reject(let reason):
+                        // A reason the server refuses is logged by it; the sender gets its default.
+                        var reason = reason
+                        reason.withParleyStr { _ = host.api.pointee.message_reject(host.handle, raw, $0) }
+                        return PARLEY_REJECT
+                    }
+                } catch {
+                    host.log(.error, "message hook failed: \(error)")
+                    return PARLEY_PASS
                 }
-            } catch {
-                host.log(.error, "message hook failed: \(error)")
-                return PARLEY_PASS
             }
         }, userdata)
     }
@@ -77,10 +86,11 @@ public final class Host {
         }, userdata)
     }
 
-    /// Registers `/name`. A thrown error is replied to the caller as `error: ...`.
+    /// Registers `/name`. A thrown error is replied to the caller as `error: ...`. The
+    /// `CommandCall` is usable during the command only.
     /// Throws when the name is built in or another plugin has it.
     public func command(_ name: String, usage: String = "", help: String,
-                        _ run: @escaping (CommandCall) throws -> Void) throws {
+                        _ run: @escaping (CommandCall) throws -> Void) throws(HostError) {
         let userdata = retain(Box(run))
         var name = name, usage = usage, help = help
         let status = name.withParleyStr { nameStr in
@@ -89,17 +99,32 @@ public final class Host {
                     api.pointee.register_command(handle, nameStr, usageStr, helpStr, { handle, userdata, raw in
                         guard let userdata, let raw, let host = Instances.host(for: handle) else { return }
                         let run = Unmanaged<Box<(CommandCall) throws -> Void>>.fromOpaque(userdata).takeUnretainedValue().value
-                        let call = CommandCall(raw: raw, host: host)
-                        do {
-                            try run(call)
-                        } catch {
-                            call.reply("error: \(error)")
+                        host.borrowing { serial in
+                            let call = CommandCall(raw: raw, host: host, call: serial)
+                            do {
+                                try run(call)
+                            } catch {
+                                host.replyFailure(call, error)
+                            }
                         }
                     }, userdata)
                 }
             }
         }
-        try check(status, "cannot register /\(name)")
+        try check(status, "register /\(name)")
+    }
+
+    /// A command's error, to its caller on one line. Should the server refuse even that, the
+    /// log has both.
+    private func replyFailure(_ call: CommandCall, _ error: any Error) {
+        let line = String(String.UnicodeScalarView("error: \(error)".unicodeScalars.map {
+            $0 == "\n" || $0 == "\r" || $0 == "\0" ? " " : $0
+        }))
+        do {
+            try call.reply(line)
+        } catch let refusal {
+            log(.error, "\((try? call.name).map { "/\($0)" } ?? "a command") failed: \(error); replying that was refused too: \(refusal)")
+        }
     }
 
     // MARK: Timers
@@ -155,18 +180,22 @@ public final class Host {
 
     // MARK: Bots and output
 
-    /// Creates a bot user. Throws when the nick is invalid or taken.
-    public func createBot(nick: String) throws -> Bot {
+    /// Creates a bot user. Throws `HostError.refused` when the nick is invalid or taken.
+    public func createBot(nick: String) throws(HostError) -> Bot {
         var nick = nick
         let id = nick.withParleyStr { api.pointee.bot_create(handle, $0) }
-        guard id != 0 else { throw PluginError("cannot create bot \(nick): the nick is invalid or taken") }
+        guard id != 0 else {
+            throw HostError.refused(call: "createBot \(nick)", reason: refusalReason(default: "the nick is invalid or taken"))
+        }
         return Bot(id: id, nick: nick, host: self)
     }
 
-    /// A server notice to one user.
-    public func notice(_ user: UserID, _ text: String) throws {
+    /// A server notice to one user. Throws `HostError.refused` when the server refuses the
+    /// text (a line break or NUL, or over its line limit) or there is no such user; the
+    /// server's log says the same, naming the plugin.
+    public func notice(_ user: UserID, _ text: String) throws(HostError) {
         var text = text
-        try check(text.withParleyStr { api.pointee.notice(handle, user, $0) }, "cannot send notice")
+        try check(text.withParleyStr { api.pointee.notice(handle, user, $0) }, "notice")
     }
 
     public enum LogLevel: Int32 {
@@ -179,14 +208,27 @@ public final class Host {
         text.withParleyStr { api.pointee.log(handle, level.rawValue, $0) }
     }
 
-    func check(_ status: Int32, _ what: String) throws {
+    /// Throws `HostError.refused` for any status but PARLEY_OK, with the server's reason.
+    func check(_ status: Int32, _ call: String) throws(HostError) {
+        guard status != Int32(PARLEY_OK) else { return }
+        let meaning: String
         switch status {
-        case Int32(PARLEY_OK): return
-        case Int32(PARLEY_ERR_EXISTS): throw PluginError("\(what): the name is taken")
-        case Int32(PARLEY_ERR_NOT_FOUND): throw PluginError("\(what): not found")
-        case Int32(PARLEY_ERR_STATE): throw PluginError("\(what): not allowed now")
-        default: throw PluginError("\(what): invalid argument")
+        case Int32(PARLEY_ERR_EXISTS): meaning = "the name is taken"
+        case Int32(PARLEY_ERR_NOT_FOUND): meaning = "not found"
+        case Int32(PARLEY_ERR_STATE): meaning = "not allowed now"
+        default: meaning = "invalid argument"
         }
+        throw HostError.refused(call: call, reason: refusalReason(default: meaning))
+    }
+
+    /// What the server said about the call just refused (host->last_error, ABI 1.1), or
+    /// `fallback` from an older server or when it gave no reason.
+    func refusalReason(default fallback: String) -> String {
+        // PARLEY_HAS(api, last_error): the table of an older server ends before it.
+        let end = MemoryLayout<parley_host_api>.offset(of: \.last_error)! + MemoryLayout<UnsafeRawPointer>.size
+        guard api.pointee.size >= end, let lastError = api.pointee.last_error else { return fallback }
+        let reason = lastError(handle).string
+        return reason.isEmpty ? fallback : reason
     }
 }
 
@@ -227,22 +269,23 @@ public struct Bot {
     public let nick: String
     let host: Host
 
-    public func join(_ room: String) throws {
+    public func join(_ room: String) throws(HostError) {
         var room = room
-        try host.check(room.withParleyStr { host.api.pointee.bot_join(host.handle, id, $0) }, "\(nick) cannot join \(room)")
+        try host.check(room.withParleyStr { host.api.pointee.bot_join(host.handle, id, $0) }, "\(nick) joining \(room)")
     }
 
-    public func part(_ room: String) throws {
+    public func part(_ room: String) throws(HostError) {
         var room = room
-        try host.check(room.withParleyStr { host.api.pointee.bot_part(host.handle, id, $0) }, "\(nick) cannot part \(room)")
+        try host.check(room.withParleyStr { host.api.pointee.bot_part(host.handle, id, $0) }, "\(nick) leaving \(room)")
     }
 
     /// Says `text` in a room ("#name") or to a nick, after the current message is done.
-    public func say(to target: String, _ text: String) throws {
+    /// Throws `HostError.refused` when the server refuses the text or finds no such target.
+    public func say(to target: String, _ text: String) throws(HostError) {
         var target = target, text = text
         let status = target.withParleyStr { targetStr in
             text.withParleyStr { host.api.pointee.bot_say(host.handle, id, targetStr, $0) }
         }
-        try host.check(status, "\(nick) cannot say to \(target)")
+        try host.check(status, "\(nick) saying to \(target)")
     }
 }

@@ -7,7 +7,7 @@ import CParleyPlugin
 ///         static let version = "1.0.0"
 ///         init(host: Host, config: PluginConfig) throws {
 ///             host.onMessage(.transform) { message in
-///                 try message.setText(message.text.uppercased())
+///                 try message.setText(try message.text.uppercased())
 ///                 return .pass
 ///             }
 ///         }

@@ -42,8 +42,11 @@ enum PluginTemplate {
 
                 init(host: Host, config: PluginConfig) throws {
                     greeting = try config.string("greeting", default: "Hello")
+                    // `call` and `message` are borrowed: read them during the call (each read may
+                    // throw if kept for later). reply throws when the server refuses the text, a
+                    // line break say; a command's thrown error reaches its caller as "error: ...".
                     try host.command("\(command)", usage: "", help: "say hello from \(name)") { [unowned self] call in
-                        call.reply("\\(greeting), \\(call.callerNick)! \(name) has seen \\(seen) messages.")
+                        try call.reply("\\(greeting), \\(try call.callerNick)! \(name) has seen \\(seen) messages.")
                     }
                     host.onMessage(.observe) { [unowned self] _ in
                         seen += 1

@@ -109,7 +109,7 @@ final class PluginChainTests: XCTestCase {
         try alice.send("notice me\n")
         XCTAssertEqual(try bob.nextMessage(), "<alice> notice me")
         try server.waitForLog("notice refused: the text contains a line break or a NUL; nothing was sent", "plugin=BadOutput")
-        try server.waitForLog("notice returned -1")
+        try server.waitForLog("notice returned -1: the text contains a line break or a NUL")
         try alice.send("fine\n")
         XCTAssertEqual(try bob.nextMessage(), "<alice> fine")
     }

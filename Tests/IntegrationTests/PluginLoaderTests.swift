@@ -17,7 +17,7 @@ final class PluginLoaderTests: XCTestCase {
             """, arguments: folder.arguments)
         let dir = folder.path
         try server.waitForLog("plugin load failed", "plugin=WrongABI", "file=\(dir)/libWrongABI.so",
-                              "ABI major mismatch: the plugin was built for ABI 99.7, this server speaks 1.0")
+                              "ABI major mismatch: the plugin was built for ABI 99.7, this server speaks 1.1")
         try server.waitForLog("plugin load failed", "plugin=NoEntry", "missing entry symbol parley_plugin_entry")
         try server.waitForLog("plugin load failed", "plugin=InitFails", "initialize failed: database unreachable")
         try server.waitForLog("plugin load failed", "plugin=ConfigRejects", "config rejected by the plugin: needs ok = \\\"yes\\\"")

@@ -86,4 +86,24 @@ final class IRCParserBytesTests: XCTestCase {
         let message = try IRCMessage.parse("PRIVMSG #a \u{301}b :c")
         XCTAssertEqual(message.params, ["#a", "\u{301}b", "c"])
     }
+
+    /// Found by FuzzIRCTags: a backslash followed by a combining mark is one Character, so a
+    /// Character search for the backslash missed it and the escape stayed in the value.
+    func testEscapeBeforeCombiningMarkIsUnescaped() throws {
+        let message = try IRCMessage.parse("@a=x\\\u{301}y;b=\\\u{301} PING")
+        XCTAssertEqual(message.tags.map { Array($0.value.unicodeScalars) }, [["x", "\u{301}", "y"], ["\u{301}"]])
+        XCTAssertEqual(IRCMessage.unescapeTagValue("\\\u{301}\\s"), "\u{301} ")
+    }
+
+    /// Found by FuzzIRCParser: with spaces before it, a tag section was read as the command,
+    /// a message that no rendering could give back (render then parse is a fuzz invariant).
+    func testSpacesBeforeTagsAreSkipped() throws {
+        let message = try IRCMessage.parse("  @a=1;b COMMAND x")
+        XCTAssertEqual(message, IRCMessage(tags: [("a", "1"), ("b", "")], command: "COMMAND", params: ["x"]))
+        XCTAssertEqual(try IRCMessage.parse(Substring(message.serialized)), message)
+        XCTAssertThrowsError(try IRCMessage.parse("  @a=1 ")) { XCTAssertEqual($0 as? IRCMessage.ParseError, .noCommand) }
+        // After an empty tag section, a word starting with '@' is no command for the same reason.
+        XCTAssertThrowsError(try IRCMessage.parse("@ @cmd x")) { XCTAssertEqual($0 as? IRCMessage.ParseError, .noCommand) }
+        XCTAssertThrowsError(try IRCMessage.parse("@; @cmd")) { XCTAssertEqual($0 as? IRCMessage.ParseError, .noCommand) }
+    }
 }

@@ -19,8 +19,10 @@
  *     of the call only: copy what you want to keep. Everything a plugin passes to the host is
  *     copied by the host before the call returns. Neither side ever frees the other's memory.
  *  4. Strings are UTF-8 as (pointer, length) pairs, never NUL-terminated, never varargs.
- *     Text a plugin hands back must be valid UTF-8 and within the server's line limit, or
- *     the host refuses it (the call returns PARLEY_ERR_INVALID) and logs why.
+ *     Text a plugin hands back must be valid UTF-8, without CR, LF or NUL, and within the
+ *     server's line limit, or the host refuses it: the call returns PARLEY_ERR_INVALID (or 0
+ *     for calls that return an id), the server logs why with the plugin's name, and
+ *     host->last_error (ABI 1.1) gives the plugin the same reason.
  *  5. Threading. Everything runs on the server's single event-loop thread, and a hook must
  *     not block. The one call allowed from another thread is host->post(), which queues a
  *     function to run on the loop thread. Any other call from another thread is refused.
@@ -37,7 +39,7 @@ extern "C" {
 #endif
 
 #define PARLEY_ABI_MAJOR 1
-#define PARLEY_ABI_MINOR 0
+#define PARLEY_ABI_MINOR 1
 
 /* True when the struct `ptr` (whose first field is `size`) is new enough to hold `field`. */
 #define PARLEY_HAS(ptr, field) \
@@ -55,7 +57,7 @@ typedef uint64_t parley_user_id;
 /* The plugin's handle: opaque, owned by the host, valid from initialize until shutdown returns. */
 typedef struct parley_plugin parley_plugin;
 
-/* Return codes of host API calls. */
+/* Return codes of host API calls. A refused call has no effect; host->last_error says why. */
 enum {
     PARLEY_OK = 0,
     PARLEY_ERR_INVALID = -1,    /* bad argument: invalid UTF-8, text over the limit, bad name */
@@ -226,9 +228,12 @@ typedef struct parley_host_api {
     /* Inside a CONNECT hook: the reason the client is refused with. */
     int (*event_reject)(parley_plugin *self, const parley_event *event, parley_str reason);
 
-    /* Inside a command: a line to the caller only. */
+    /* Inside a command: a line to the caller only. PARLEY_ERR_INVALID when the text has a line
+       break or NUL, is not UTF-8 or is over limits.max_line_bytes (nothing is sent);
+       PARLEY_ERR_STATE outside the command's own call. */
     int (*reply)(parley_plugin *self, const parley_command_call *call, parley_str text);
-    /* A server notice to one user. */
+    /* A server notice to one user. PARLEY_ERR_INVALID as for reply; PARLEY_ERR_NOT_FOUND when
+       there is no such user. */
     int (*notice)(parley_plugin *self, parley_user_id user, parley_str text);
 
     /* Timers run on the loop thread. Returns an id > 0, or 0 on failure. */
@@ -247,6 +252,14 @@ typedef struct parley_host_api {
 
     /* The only call allowed from any thread: run `fn(userdata)` on the loop thread soon. */
     int (*post)(parley_plugin *self, parley_posted_fn fn, void *userdata);
+
+    /* ---- ABI 1.1: test PARLEY_HAS(host, last_error) before calling. */
+
+    /* Why the plugin's last host call was refused, as the server's log line says it (for
+       example "the text contains a line break or a NUL"); empty when it was not refused or gave
+       no reason. Every call but log, set_error, post and last_error starts with it empty. The
+       bytes are the host's, readable until the plugin's next host call. */
+    parley_str (*last_error)(parley_plugin *self);
 } parley_host_api;
 
 /* What parley_plugin_entry returns: static data the host reads once per load. */

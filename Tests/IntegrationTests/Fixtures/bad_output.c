@@ -1,6 +1,6 @@
 /* A TRANSFORM hook that hands back text the host must refuse: invalid UTF-8, an over-long
    line, or an embedded line break, as the message's text or as a notice to its sender. It
-   records whether the host refused each attempt. */
+   records whether the host refused each attempt, and for the notice the host's reason. */
 #include "parley_plugin.h"
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +25,10 @@ static parley_verdict transform(parley_plugin *self, void *userdata, const parle
         status = api->message_set_text(self, message, (parley_str){"two\r\nQUIT :injected", 19});
     } else if (starts(message->text, "notice")) {
         status = api->notice(self, message->sender, (parley_str){"two\nlines", 9});
-        char note[64];
-        int length = snprintf(note, sizeof note, "notice returned %d", status);
+        /* ABI 1.1: the host says why, as its log did. */
+        parley_str why = PARLEY_HAS(api, last_error) ? api->last_error(self) : (parley_str){"no last_error", 13};
+        char note[200];
+        int length = snprintf(note, sizeof note, "notice returned %d: %.*s", status, (int)why.len, why.ptr);
         api->log(self, PARLEY_LOG_INFO, (parley_str){note, (size_t)length});
         return PARLEY_PASS;
     } else {
