@@ -228,6 +228,17 @@ enum HostAPITable {
             },
             last_error: { handle in
                 checked(handle, anyStage: true, failure: parley_str(ptr: nil, len: 0)) { plugin in plugin.refusal }
+            },
+            user_certfp: { handle, userID, out in
+                checked(handle) { plugin in
+                    guard let user = plugin.host.chat.users[userID] else {
+                        return plugin.host.refuse(plugin, "user_certfp", "no user \(userID)", code: Int32(PARLEY_ERR_NOT_FOUND))
+                    }
+                    guard let fingerprint = user.certificateFingerprint, let out else { return 0 }
+                    let digits = Array(fingerprint.utf8.prefix(64))
+                    digits.withUnsafeBufferPointer { UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    return Int32(digits.count)
+                }
             }
         ))
         return UnsafePointer(table)

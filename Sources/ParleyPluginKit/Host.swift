@@ -198,6 +198,21 @@ public final class Host {
         try check(text.withParleyStr { api.pointee.notice(handle, user, $0) }, "notice")
     }
 
+    /// The SHA-256 of the TLS client certificate `user` connected with (64 lowercase hex
+    /// digits), or nil when they showed none. Throws `HostError.refused` when there is no such
+    /// user, or from a server older than ABI 1.1.
+    public func certificateFingerprint(of user: UserID) throws(HostError) -> String? {
+        let end = MemoryLayout<parley_host_api>.offset(of: \.user_certfp)! + MemoryLayout<UnsafeRawPointer>.size
+        guard api.pointee.size >= end, let userCertfp = api.pointee.user_certfp else {
+            throw HostError.refused(call: "certificateFingerprint", reason: "the server is older than ABI 1.1")
+        }
+        var digits = [CChar](repeating: 0, count: 64)
+        let written = digits.withUnsafeMutableBufferPointer { userCertfp(handle, user, $0.baseAddress) }
+        if written < 0 { try check(written, "certificateFingerprint") }
+        guard written == 64 else { return nil }
+        return String(decoding: digits.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public enum LogLevel: Int32 {
         case debug = 0, info = 1, warning = 2, error = 3
     }

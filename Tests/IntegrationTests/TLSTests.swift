@@ -234,6 +234,24 @@ final class TLSTests: XCTestCase {
         try ana.expect(" 276 ana dora :has client certificate fingerprint \(fingerprint)")
     }
 
+    func testPluginsReadTheClientCertificateFingerprint() throws {
+        let folder = try TestCertificates.selfSigned()
+        let clientFolder = TestFiles.temporaryDirectory()
+        let fingerprint = try TestCertificates.make("client", in: clientFolder)
+        let plugins = PluginFolder()
+        try plugins.compile("certfp_probe.c", as: "CertfpProbe")
+        let server = try TestServer(config: "plugins = [\"CertfpProbe\"]\n" + TestCertificates.listener("irc", folder: folder),
+                                    arguments: plugins.arguments)
+        let secure = try TLSClient(port: try server.tlsPort("irc"), certificate: clientFolder + "/client.crt", key: clientFolder + "/client.key")
+        let ana = IRCTestClient(socket: secure.socket, nick: "ana")
+        try ana.register()
+        try ana.send("CERTFP")
+        try ana.expect("certfp \(fingerprint)")
+        let bob = try IRCTestClient.registered(server, "bob")
+        try bob.send("CERTFP")
+        try bob.expect("certfp none (0)")
+    }
+
     func testSTSPolicyIsOfferedOnBothKindsOfConnection() throws {
         let folder = try TestCertificates.selfSigned()
         let server = try TestServer(config: TestCertificates.listener("irc", folder: folder) + "[sts]\nduration_seconds = 2592000\npreload = true\n")

@@ -260,6 +260,12 @@ typedef struct parley_host_api {
        no reason. Every call but log, set_error, post and last_error starts with it empty. The
        bytes are the host's, readable until the plugin's next host call. */
     parley_str (*last_error)(parley_plugin *self);
+
+    /* The SHA-256 of the TLS client certificate `user` connected with, as 64 lowercase hex
+       digits written to `out` (the plugin's buffer; no NUL is added). Returns 64, or 0 when
+       the user showed no certificate (or is not on TLS, or is a bot); PARLEY_ERR_NOT_FOUND
+       when there is no such user. */
+    int (*user_certfp)(parley_plugin *self, parley_user_id user, char out[64]);
 } parley_host_api;
 
 /* What parley_plugin_entry returns: static data the host reads once per load. */
