@@ -38,8 +38,9 @@ public final class ChatUser {
     public var hostmask: String { "\(nick)!\(username)@\(host)" }
     public var realHostmask: String { "\(nick)!\(username)@\(realHost)" }
 
-    /// Whether `viewer` may learn this user's real address: themself and server operators.
-    public func showsRealHost(to viewer: ChatUser) -> Bool {
+    /// Whether `viewer` may learn what identifies this user behind their nick and cloak (the
+    /// real address, the TLS client certificate's fingerprint): themself and server operators.
+    public func revealsIdentity(to viewer: ChatUser) -> Bool {
         viewer === self || viewer.isServerOperator
     }
 

@@ -40,7 +40,7 @@ extension IRCSession {
         if Mask.matches(pattern, other.nick) || Mask.matches(pattern, other.hostmask) || Mask.matches(pattern, other.host) {
             return true
         }
-        return other.showsRealHost(to: viewer) && (Mask.matches(pattern, other.realHostmask) || Mask.matches(pattern, other.realHost))
+        return other.revealsIdentity(to: viewer) && (Mask.matches(pattern, other.realHostmask) || Mask.matches(pattern, other.realHost))
     }
 
     /// RPL_WHOISACTUALLY as Ergo sends it: the real address behind the host shown.
@@ -59,7 +59,7 @@ extension IRCSession {
             return numeric("318", nick, "End of /WHOIS list.")
         }
         numeric("311", other.nick, other.username, other.host, "*", other.realName)
-        if other.showsRealHost(to: user) { sendActualHost(nick: other.nick, username: other.username, realHost: other.realHost) }
+        if other.revealsIdentity(to: user) { sendActualHost(nick: other.nick, username: other.username, realHost: other.realHost) }
         let rooms = other.rooms.filter { $0.isVisible(to: user) }.map { $0.status(of: other).prefix(all: caps.contains(.multiPrefix)) + $0.name }
         if !rooms.isEmpty { numeric("319", other.nick, rooms.joined(separator: " ")) }
         numeric("312", other.nick, serverName, services.config.server.description)
@@ -67,8 +67,7 @@ extension IRCSession {
         if other.isServerOperator { numeric("313", other.nick, "is an IRC operator") }
         if other.isBot { numeric("335", other.nick, "is a bot (a Parley plugin's)") }
         if other.isSecure { numeric("671", other.nick, "is using a secure connection") }
-        // The fingerprint identifies a person across nicks: shown to themself and to operators only.
-        if let fingerprint = other.certificateFingerprint, other === user || user.isServerOperator {
+        if let fingerprint = other.certificateFingerprint, other.revealsIdentity(to: user) {
             numeric("276", other.nick, "has client certificate fingerprint \(fingerprint)")
         }
         numeric("317", other.nick, String(Int(wallClockSeconds() - other.lastActive)), String(Int(other.connectedAt)), "seconds idle, signon time")
@@ -97,7 +96,7 @@ extension IRCSession {
     /// The real address to oneself (clients ask it of themselves for DCC) and to operators.
     func userhost(_ params: [String], _ user: ChatUser) {
         let replies = params.prefix(5).compactMap { chat.user(nick: $0) }.map { other in
-            let host = other.showsRealHost(to: user) ? other.realHost : other.host
+            let host = other.revealsIdentity(to: user) ? other.realHost : other.host
             return "\(other.nick)\(other.isServerOperator ? "*" : "")=\(other.away == nil ? "+" : "-")\(other.username)@\(host)"
         }
         numeric("302", replies.joined(separator: " "))

@@ -229,12 +229,16 @@ final class PlainSession: ClientSession, ChatClient {
     func describeUser(_ other: ChatUser) {
         guard let viewer = user else { return }
         say("-!- \(other.nick) is \(other.hostmask) (\(PlainText.sanitize(other.realName)))")
-        if other.showsRealHost(to: viewer) { say("-!- \(other.nick) is connecting from \(other.realHost)") }
+        if other.revealsIdentity(to: viewer) { say("-!- \(other.nick) is connecting from \(other.realHost)") }
         let rooms = other.rooms.filter { $0.isVisible(to: viewer) }.map { $0.status(of: other).prefix(all: false) + $0.name }
         if !rooms.isEmpty { say("-!- \(other.nick) is in \(rooms.joined(separator: " "))") }
         if let away = other.away { say("-!- \(other.nick) is away: \(PlainText.sanitize(away))") }
         if other.isServerOperator { say("-!- \(other.nick) is a server operator") }
         if other.isBot { say("-!- \(other.nick) is a bot (a plugin's)") }
+        if other.isSecure { say("-!- \(other.nick) is using a secure connection (TLS)") }
+        if let fingerprint = other.certificateFingerprint, other.revealsIdentity(to: viewer) {
+            say("-!- \(other.nick) has client certificate fingerprint \(fingerprint)")
+        }
         let idle = Int(wallClockSeconds() - other.lastActive)
         say("-!- \(other.nick) has been idle \(idle) \(idle == 1 ? "second" : "seconds"), connected since \(PlainText.formatTime(other.connectedAt))")
     }

@@ -32,6 +32,8 @@ final class TLSTests: XCTestCase {
         try dave.expect("<cleo> hello from TLS")
         try dave.send("hello in the clear\n")
         try securePlain.socket.expect("<dave> hello in the clear")
+        try dave.send("/whois cleo\n")
+        try dave.expect("-!- cleo is using a secure connection (TLS)")
         try server.waitForLog("client connected", "protocol=plain", "tls=true")
     }
 
