@@ -196,3 +196,23 @@ extension LongReplies {
         }
     }
 }
+
+/// A session that writes long replies (both front-ends do): it owns one `LongReplies`, made on
+/// first use, so a client that never asks for one costs nothing for it.
+public protocol LongReplySession: ClientSession {
+    var services: SessionServices { get }
+    var longReplies: LongReplies? { get set }
+}
+
+extension LongReplySession {
+    /// Starts a reply that may be longer than the send queue; held lines come back through
+    /// the session's own line handler.
+    public func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
+        if longReplies == nil {
+            longReplies = LongReplies(connection: connection, loop: services.loop, logger: services.logger) { [unowned self] line in
+                connection(connection, received: line)
+            }
+        }
+        longReplies!.start(command, cursor)
+    }
+}

@@ -8,7 +8,7 @@ import ParleyTransport
 
 /// One IRC client: registration (PASS, NICK, USER, CAP in any order), then commands that
 /// become core intents, and core events rendered as IRC lines.
-final class IRCSession: ClientSession, ChatClient {
+final class IRCSession: LongReplySession, ChatClient {
     let connection: Connection
     unowned let frontEnd: IRCFrontEnd
     /// The front-end's, stored again: it is read for every line, and one unowned hop is cheaper
@@ -110,19 +110,8 @@ final class IRCSession: ClientSession, ChatClient {
 
     // MARK: Long replies
 
-    /// LIST, WHO, NAMES and the like, written as the client reads; made on first use, so a
-    /// client that never asks for one costs nothing for it.
-    private var longReplies: LongReplies?
-
-    /// Starts a reply that may be longer than the send queue (see `LongReplies`).
-    func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
-        if longReplies == nil {
-            longReplies = LongReplies(connection: connection, loop: services.loop, logger: logger) { [unowned self] line in
-                connection(connection, received: line)
-            }
-        }
-        longReplies!.start(command, cursor)
-    }
+    /// LIST, WHO, NAMES and the like, written as the client reads (see `LongReplySession`).
+    var longReplies: LongReplies?
 
     /// After starting a reply, a command with more targets hands its rest back when this is
     /// true, so that what it does next comes after the reply.

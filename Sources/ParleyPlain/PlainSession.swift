@@ -7,7 +7,7 @@ import ParleyLoop
 import ParleyTransport
 
 /// One plain-text client: asks for a nickname, then turns lines into chat intents.
-final class PlainSession: ClientSession, ChatClient {
+final class PlainSession: LongReplySession, ChatClient {
     let connection: Connection
     unowned let services: SessionServices
     private(set) var user: ChatUser?
@@ -48,19 +48,8 @@ final class PlainSession: ClientSession, ChatClient {
 
     // MARK: Long replies
 
-    /// /rooms, /who, /help and the like, written as the client reads; made on first use, so a
-    /// client that never asks for one costs nothing for it.
-    private var longReplies: LongReplies?
-
-    /// Starts a reply that may be longer than the send queue (see `LongReplies`).
-    func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
-        if longReplies == nil {
-            longReplies = LongReplies(connection: connection, loop: services.loop, logger: logger) { [unowned self] line in
-                connection(connection, received: line)
-            }
-        }
-        longReplies!.start(command, cursor)
-    }
+    /// /rooms, /who, /help and the like, written as the client reads (see `LongReplySession`).
+    var longReplies: LongReplies?
 
     /// A long reply of lines made up front (/help).
     func startReply(_ command: String, lines: [String]) {
