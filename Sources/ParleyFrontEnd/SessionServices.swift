@@ -23,6 +23,8 @@ public protocol SessionServices: AnyObject {
     func describePlugins() -> [String]
     /// Reloads config and plugins outside every handler's stack, then reports what happened.
     func scheduleReload(requestedBy: String, then report: @escaping ([String]) -> Void)
+    /// The connection's client has registered: it no longer counts as unregistered for its address.
+    func clientRegistered(_ connection: Connection)
 }
 
 /// A protocol session bound to one connection, as the server manages it.
@@ -49,16 +51,19 @@ public protocol FrontEnd: AnyObject {
 extension SessionServices {
     /// OPER for both front-ends: checks the name and password against `[[operator]]` off the
     /// loop thread (an unknown name costs as much as a wrong password), logs the attempt, and
-    /// on success makes `user` a server operator. `done` runs on the loop thread.
-    public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64,
+    /// on success makes `user` a server operator, exempt from fakelag from then on. `done`
+    /// runs on the loop thread.
+    public func operatorLogin(_ user: ChatUser, name: String, password: String, connection: Connection,
                               then done: @escaping (Bool) -> Void) {
         let entry = config.operators.first { $0.name == name }
+        let client = connection.id
         passwords.check(password, against: entry?.passwordHash) { [self] matched in
             guard matched, let entry, chat.users[user.id] === user else {
                 logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
                 return done(false)
             }
             chat.setServerOperator(user, true)
+            connection.isFakelagExempt = true
             logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
             done(true)
         }

@@ -4,7 +4,7 @@ import ParleyChat
 extension IRCSession {
     func oper(_ params: [String], _ user: ChatUser) {
         guard passwordAttempts.begin() else { return refuseWhilePasswordCheckRuns("OPER") }
-        services.operatorLogin(user, name: params[0], password: params[1], client: connection.id) { [self] matched in
+        services.operatorLogin(user, name: params[0], password: params[1], connection: connection) { [self] matched in
             let tooMany = passwordAttempts.end(matched: matched)
             guard connection.state == .open else { return }
             guard matched else {

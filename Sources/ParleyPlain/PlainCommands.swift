@@ -1,4 +1,5 @@
 import ParleyChat
+import ParleyTransport
 
 /// The plain protocol's slash commands: one table drives dispatch, usage errors and /help.
 /// How many words a command takes comes from its usage text (`[word]` is optional), so the
@@ -8,13 +9,17 @@ struct PlainCommand: Sendable {
     let usage: String
     let summary: String
     let words: (required: Int, most: Int?)
+    /// A query that costs the server more than a message (long replies): it counts as
+    /// `flood.query_cost` lines against the client's fakelag.
+    let isQuery: Bool
     let run: @Sendable (PlainSession, ChatUser, PlainArguments) -> Void
 
-    init(name: String, usage: String, summary: String, freeText: Bool = false,
+    init(name: String, usage: String, summary: String, freeText: Bool = false, isQuery: Bool = false,
          run: @escaping @Sendable (PlainSession, ChatUser, PlainArguments) -> Void) {
         self.name = name
         self.usage = usage
         self.summary = summary
+        self.isQuery = isQuery
         let parameters = usage.split(separator: " ").dropFirst()
         let required = parameters.filter { !$0.hasPrefix("[") }.count
         words = (required, freeText ? nil : parameters.count)
@@ -69,7 +74,7 @@ extension PlainSession {
                 session.error(session.describe(error))
             }
         },
-        PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics") { session, _, args in
+        PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics", isQuery: true) { session, _, args in
             let rooms = session.chat.rooms.filter(session.canSee)
             for room in rooms {
                 let count = "\(room.memberCount) \(room.memberCount == 1 ? "member" : "members")"
@@ -78,7 +83,7 @@ extension PlainSession {
             }
             session.say("-!- \(rooms.count) \(rooms.count == 1 ? "room" : "rooms")")
         },
-        PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)") { session, _, args in
+        PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)", isQuery: true) { session, _, args in
             guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
                 return session.error("you are not in a room; usage: /who #room")
             }
@@ -213,7 +218,7 @@ extension PlainSession {
             guard session.passwordAttempts.begin() else {
                 return session.error("a password check is already running; wait for its answer")
             }
-            session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) { matched in
+            session.services.operatorLogin(user, name: name, password: String(words[1]), connection: session.connection) { matched in
                 let tooMany = session.passwordAttempts.end(matched: matched)
                 guard session.connection.state == .open else { return }
                 guard matched else {
@@ -238,17 +243,24 @@ extension PlainSession {
         },
     ]
 
-    func runCommand(_ line: String, as user: ChatUser) {
+    /// Runs one slash command; returns what it weighs against the fakelag (queries weigh more).
+    func runCommand(_ line: String, as user: ChatUser) -> LineWeight {
         let body = line.dropFirst()
         let nameEnd = body.firstIndex { $0 == " " || $0 == "\t" } ?? body.endIndex
         let name = body[..<nameEnd].lowercased()
         let arguments = PlainArguments(body[nameEnd...])
         if let command = Self.commands.first(where: { $0.name == name }) {
-            guard command.accepts(arguments) else { return error("usage: \(command.usage) - \(command.summary)") }
-            return command.run(self, user, arguments)
+            if command.accepts(arguments) {
+                command.run(self, user, arguments)
+            } else {
+                error("usage: \(command.usage) - \(command.summary)")
+            }
+            return command.isQuery ? .heavy : .normal
         }
-        if services.pluginCommands?.runCommand(name, arguments: arguments.rest, caller: user, room: focus) == true { return }
-        error("unknown command /\(name); type /help for the list")
+        if services.pluginCommands?.runCommand(name, arguments: arguments.rest, caller: user, room: focus) != true {
+            error("unknown command /\(name); type /help for the list")
+        }
+        return .normal
     }
 
     func requireOperator(_ command: String) -> Bool {

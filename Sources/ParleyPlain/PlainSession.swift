@@ -57,27 +57,36 @@ final class PlainSession: ClientSession, ChatClient {
 
     // MARK: ConnectionDelegate
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) -> LineWeight {
         let (text, repaired) = PlainText.decode(bytes)
         if repaired {
             logger.debug("repaired input", metadata: ["client": "\(connection.id)",
                                                       "reason": "invalid UTF-8 or control characters"])
         }
-        if let user {
-            handleLine(text, from: user)
-        } else if text.hasPrefix("/quit") {
-            quit(reason: "Quit")
-        } else if text.hasPrefix("/") {
-            error("choose a nickname first (or /quit)")
-        } else {
-            chooseNick(text.trimmingCharacters(in: " \t"))
+        // Lines before registration are bounded by its timeout and the connection limits instead.
+        guard let user else {
+            if text.hasPrefix("/quit") {
+                quit(reason: "Quit")
+            } else if text.hasPrefix("/") {
+                error("choose a nickname first (or /quit)")
+            } else {
+                chooseNick(text.trimmingCharacters(in: " \t"))
+            }
+            return .free
         }
+        return handleLine(text, from: user)
     }
 
     func connectionLineTooLong(_ connection: Connection) {
         logger.info("refused input", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
                                                "reason": "line longer than \(connection.maxLineBytes) bytes"])
         error("line too long (the limit is \(connection.maxLineBytes) bytes); it was discarded")
+    }
+
+    func connectionFlooded(_ connection: Connection) {
+        logger.notice("excess flood", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
+                                                 "reason": "\(connection.heldInputBytes) bytes wait behind its fakelag, more than flood.recvq_bytes"])
+        disconnect(reason: "Excess Flood")
     }
 
     func connectionClosed(_ connection: Connection, reason: String) {
@@ -96,6 +105,7 @@ final class PlainSession: ClientSession, ChatClient {
             let user = try chat.register(nick: nick, username: "plain", host: connection.peer.host,
                                          realName: nick, client: self)
             self.user = user
+            services.clientRegistered(connection)
             if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
             registrationTimer = nil
             logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "plain"])
@@ -124,14 +134,15 @@ final class PlainSession: ClientSession, ChatClient {
 
     // MARK: Lines
 
-    private func handleLine(_ text: String, from user: ChatUser) {
+    /// Runs a command or says the text; returns what it weighs against the fakelag.
+    private func handleLine(_ text: String, from user: ChatUser) -> LineWeight {
         if text.hasPrefix("/") && !text.hasPrefix("//") {
-            runCommand(text, as: user)
-        } else if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
-            return
-        } else {
+            return runCommand(text, as: user)
+        }
+        if !text.allSatisfy({ $0 == " " || $0 == "\t" }) {
             sayInFocus(text.hasPrefix("//") ? String(text.dropFirst()) : text, kind: .say, as: user)
         }
+        return .normal
     }
 
     func sayInFocus(_ text: String, kind: MessageKind, as user: ChatUser) {

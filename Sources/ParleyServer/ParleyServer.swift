@@ -29,6 +29,7 @@ public final class ParleyServer: SessionServices {
     private var listeners: [ListenerHandler] = []
     private var sessions: [UInt64: ClientSession] = [:]
     private var connectionsPerHost: [String: Int] = [:]
+    private let throttle: ConnectionThrottle
     private var nextConnectionID: UInt64 = 1
     private let sharedLevel: SharedLogLevel
     private var shuttingDown = false
@@ -52,6 +53,7 @@ public final class ParleyServer: SessionServices {
         self.chat = ChatServer(rules: config.nameRules, defaultRoomName: config.server.defaultRoom)
         self.connections = Connections(loop: loop)
         self.passwords = PasswordChecker(poster: loop.poster)
+        self.throttle = ConnectionThrottle(settings: config.throttle, logger: logger)
         self.configPath = configPath
         self.pluginDirectory = pluginDirectory
         self.listenerOverrides = listenerOverrides
@@ -167,7 +169,8 @@ public final class ParleyServer: SessionServices {
                 }
                 return
             }
-            if let refusal = refusalReason(for: peer) ?? plugins?.admitConnection(from: peer.host) {
+            if let refusal = refusalReason(for: peer) ?? throttle.refusal(forHost: peer.host, now: monotonicNanoseconds())
+                ?? plugins?.admitConnection(from: peer.host) {
                 logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
                 refuse(fd: fd, line: frontEnds[listener.proto]!.refusalLine(reason: refusal, peer: peer))
                 continue
@@ -247,7 +250,8 @@ public final class ParleyServer: SessionServices {
         let connection: Connection
         do {
             connection = try Connection(fd: fd, peer: peer, id: id, connections: connections,
-                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes) { [unowned self] connection in
+                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes,
+                                        floodPolicy: config.flood.policy(forHost: peer.host)) { [unowned self] connection in
                 connectionFinished(connection)
             }
         } catch {
@@ -256,6 +260,7 @@ public final class ParleyServer: SessionServices {
             return
         }
         connectionsPerHost[peer.host, default: 0] += 1
+        throttle.opened(id, host: peer.host)
         logger.info("client connected", metadata: ["client": "\(id)", "peer": "\(peer)", "protocol": "\(proto.rawValue)"])
         sessions[id] = frontEnds[proto]!.makeSession(for: connection)
     }
@@ -266,6 +271,7 @@ public final class ParleyServer: SessionServices {
         let host = connection.peer.host
         let remaining = connectionsPerHost[host, default: 1] - 1
         connectionsPerHost[host] = remaining > 0 ? remaining : nil
+        throttle.closed(connection.id)
         if acceptPaused { retryAccepting(afterMilliseconds: 0) }
         var metadata: Logger.Metadata = ["client": "\(connection.id)", "peer": "\(connection.peer)"]
         if let nick { metadata["nick"] = "\(nick)" }
@@ -277,6 +283,10 @@ public final class ParleyServer: SessionServices {
     // MARK: Reload and shutdown
 
     public var pluginCommands: ChatCommands? { plugins }
+
+    public func clientRegistered(_ connection: Connection) {
+        throttle.registered(connection.id)
+    }
 
     public func describePlugins() -> [String] {
         plugins?.describe() ?? ["Plugins are not loaded"]
@@ -330,6 +340,12 @@ public final class ParleyServer: SessionServices {
         sharedLevel.value = fresh.logLevel
         connections.writeCoalescingNanoseconds = UInt64(fresh.limits.writeCoalesceMicroseconds) * 1000
         for session in sessions.values { session.applyLimits(fresh.limits) }
+        throttle.settings = fresh.throttle
+        if fresh.flood != old.flood {
+            for session in sessions.values {
+                session.connection.floodPolicy = fresh.flood.policy(forHost: session.connection.peer.host)
+            }
+        }
         let changed = changes.isEmpty ? "nothing" : changes.joined(separator: ",")
         logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
         return ["config reloaded; changed: \(changed)"]
