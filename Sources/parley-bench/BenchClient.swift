@@ -31,6 +31,8 @@ final class BenchClient {
     deinit { close(fd) }
 
     var wantsWrite: Bool { !output.isEmpty }
+    /// Bytes queued and not yet taken by the socket.
+    var pendingBytes: Int { output.count }
 
     func queue(_ bytes: [UInt8]) {
         output.append(contentsOf: bytes)
