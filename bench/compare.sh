@@ -2,8 +2,8 @@
 # Parley side by side with ngircd and InspIRCd (both from Debian), same machine, same run.
 # Each server is pinned to CPU 0 and the generator to CPU 1; every run gets a fresh server;
 # servers take turns scenario by scenario; each figure is the median of RUNS runs. Flood
-# limits are relaxed and per-IP limits raised in every server (see docs/BENCHMARKS.md for
-# exactly what, and what could not be).
+# limits are relaxed and per-IP limits raised in every server (Parley: fakelag and connection
+# throttling off; see docs/BENCHMARKS.md for exactly what, and what could not be).
 #
 # Servers: parley-poll and parley-epoll are Parley on each readiness backend
 # (`event_backend = "poll"` is the default and is not written; parley-epoll writes
@@ -78,6 +78,10 @@ sendq_bytes = 16777216
 registration_timeout_seconds = 600
 ping_interval_seconds = 600
 ping_timeout_seconds = 600
+[flood]
+enabled = false
+[throttle]
+enabled = false
 [log]
 level = "warning"
 TOML

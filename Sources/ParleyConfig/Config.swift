@@ -91,6 +91,39 @@ public struct Config: Equatable, Sendable {
         public var tlsHandshakeTimeoutSeconds = 10
     }
 
+    /// Fakelag: how fast each registered client's lines are processed (`[flood]`).
+    public struct Flood: Equatable, Sendable {
+        public var enabled = true
+        /// Lines processed at once after a quiet spell.
+        public var burst = 5
+        /// Lines per second after the burst.
+        public var linesPerSecond = 2.0
+        /// What WHO, WHOIS, WHOWAS, LIST and NAMES (plain: /who, /rooms) count as, in lines.
+        public var queryCost = 4
+        /// Input that may wait behind the fakelag before the client is dropped (Excess Flood).
+        public var recvqBytes = 32_768
+        /// Networks whose clients are never fakelagged.
+        public var exempt: [NetworkRange] = []
+
+        /// The policy for a client from `host`: nil when flood control is off or it is exempt.
+        public func policy(forHost host: String) -> FloodPolicy? {
+            guard enabled, !exempt.contains(host: host) else { return nil }
+            return FloodPolicy(linesPerSecond: linesPerSecond, burst: burst, heavyLineCost: queryCost, recvqBytes: recvqBytes)
+        }
+    }
+
+    /// Connection throttling per address (an IPv4 address, or an IPv6 /64) (`[throttle]`).
+    public struct Throttle: Equatable, Sendable {
+        public var enabled = true
+        /// New connections one address may open per window...
+        public var connections = 10
+        public var windowSeconds = 60
+        /// ...and how many of its connections may be unregistered at once.
+        public var unregisteredPerIP = 5
+        /// Networks that are never throttled: loopback by default (local bots and bouncers).
+        public var exempt: [NetworkRange] = [try! NetworkRange(parsing: "127.0.0.0/8"), try! NetworkRange(parsing: "::1")]
+    }
+
     /// One `key = value` of a plugin's section; arrays become one setting per element.
     public struct PluginSetting: Equatable, Sendable {
         public var key: String
@@ -153,6 +186,8 @@ public struct Config: Equatable, Sendable {
     public var sts: STS?
     public var cloaking = Cloaking()
     public var passwordLimits = PasswordLimits()
+    public var flood = Flood()
+    public var throttle = Throttle()
     public var logLevel: Logger.Level = .info
 
     public init() {}

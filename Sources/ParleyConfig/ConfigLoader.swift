@@ -39,6 +39,8 @@ public enum ConfigLoader {
         if let sts = root.table("sts") { config.sts = readSTS(sts, listeners: config.listeners) }
         readCloaking(root.table("cloaking"), into: &config.cloaking)
         readPasswordLimits(root.table("password_limits"), into: &config.passwordLimits)
+        readFlood(root.table("flood"), into: &config.flood)
+        readThrottle(root.table("throttle"), into: &config.throttle)
         readPlugins(root, into: &config.plugins)
         if let operators = root.arrayOfTables("operator") {
             config.operators = operators.compactMap(readOperator)
@@ -54,6 +56,9 @@ public enum ConfigLoader {
         let motdBytes = config.server.motd.reduce(0) { $0 + $1.utf8.count + 6 }
         if motdBytes * 2 > config.limits.sendqBytes {
             context.report(key: "server.motd", message: "the MOTD (\(motdBytes) bytes as sent) must be under half of limits.sendq_bytes (\(config.limits.sendqBytes)), or every client would be dropped on connect")
+        }
+        if config.flood.recvqBytes < config.limits.maxLineBytes + 2 {
+            context.report(key: "flood.recvq_bytes", message: "\(config.flood.recvqBytes) cannot hold one line of limits.max_line_bytes (\(config.limits.maxLineBytes)) and its CR LF: one waiting line would drop the client")
         }
         guard context.problems.isEmpty else {
             // Stable sort: file order first, problems without a line last.

@@ -1,4 +1,5 @@
 import ParleyBytes
+import ParleyTransport
 import TOMLKit
 
 /// Reads one TOML table against a schema: typed getters that record a located problem
@@ -54,6 +55,40 @@ final class TOMLTableReader {
             return nil
         }
         return number
+    }
+
+    /// An integer or a float, as a Double.
+    func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value = value(key) else { return nil }
+        let number: Double
+        switch value.type {
+        case .int: number = Double(value.int!)
+        case .double: number = value.double!
+        default:
+            wrongType(key, expected: "a number", got: value)
+            return nil
+        }
+        guard range.contains(number) else {
+            let text = { (value: Double) in value == value.rounded() ? String(Int(value)) : String(value) }
+            problem(key, "\(text(number)) is out of range: expected \(text(range.lowerBound)) to \(text(range.upperBound))")
+            return nil
+        }
+        return number
+    }
+
+    /// An array of CIDR blocks (`"10.0.0.0/8"`, `"2001:db8::/32"`) or single addresses.
+    func networkRanges(_ key: String) -> [NetworkRange]? {
+        guard let texts = stringArray(key) else { return nil }
+        var ranges: [NetworkRange] = []
+        for text in texts {
+            do {
+                ranges.append(try NetworkRange(parsing: text))
+            } catch {
+                problem(key, error.description)
+                return nil
+            }
+        }
+        return ranges
     }
 
     func choice<T>(_ key: String, _ options: [String: T]) -> T? {

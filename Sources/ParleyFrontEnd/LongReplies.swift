@@ -210,7 +210,8 @@ extension LongReplySession {
     public func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
         if longReplies == nil {
             longReplies = LongReplies(connection: connection, loop: services.loop, logger: services.logger) { [unowned self] line in
-                connection(connection, received: line)
+                // Its weight was charged when it was held.
+                _ = connection(connection, received: line)
             }
         }
         longReplies!.start(command, cursor)

@@ -23,6 +23,8 @@ public protocol SessionServices: AnyObject {
     func describePlugins() -> [String]
     /// Reloads config and plugins outside every handler's stack, then reports what happened.
     func scheduleReload(requestedBy: String, then report: @escaping ([String]) -> Void)
+    /// The connection's client has registered: it no longer counts as unregistered for its address.
+    func clientRegistered(_ connection: Connection)
 }
 
 /// A protocol session bound to one connection, as the server manages it.
@@ -50,14 +52,16 @@ extension SessionServices {
     /// OPER for both front-ends: checks the name and password (and the client certificate,
     /// where the entry names one) against `[[operator]]` off the loop thread (an unknown name
     /// costs as much as a wrong password), paced per address by `PasswordChecker`, logs the
-    /// attempt, and on success makes `user` a server operator. `done` runs on the loop thread.
-    public func operatorLogin(_ user: ChatUser, name: String, password: String, client: UInt64,
+    /// attempt, and on success makes `user` a server operator, exempt from fakelag from then
+    /// on. `done` runs on the loop thread.
+    public func operatorLogin(_ user: ChatUser, name: String, password: String, connection: Connection,
                               then done: @escaping (PasswordVerdict) -> Void) {
         let entry = config.operators.first { $0.name == name }
+        let client = connection.id
         let certificateMatches = entry?.certificateFingerprint.map { $0 == user.certificateFingerprint } ?? true
         // A certificate-only entry has no password to check: the certificate is the credential.
         if let entry, entry.passwordHash == nil, certificateMatches {
-            return grantOperator(user, entry: entry, client: client, then: done)
+            return grantOperator(user, entry: entry, connection: connection, then: done)
         }
         // A certificate that does not match is checked against the decoy: it costs the same.
         passwords.check(password, against: certificateMatches ? entry?.passwordHash : nil, from: user.realHost) { [self] verdict in
@@ -66,13 +70,14 @@ extension SessionServices {
                 logger.warning("operator login failed", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(name)"])
                 return done(.wrong)
             }
-            grantOperator(user, entry: entry, client: client, then: done)
+            grantOperator(user, entry: entry, connection: connection, then: done)
         }
     }
 
-    private func grantOperator(_ user: ChatUser, entry: Config.Operator, client: UInt64, then done: (PasswordVerdict) -> Void) {
+    private func grantOperator(_ user: ChatUser, entry: Config.Operator, connection: Connection, then done: (PasswordVerdict) -> Void) {
         chat.setServerOperator(user, true)
-        logger.notice("operator login", metadata: ["client": "\(client)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
+        connection.isFakelagExempt = true
+        logger.notice("operator login", metadata: ["client": "\(connection.id)", "nick": "\(user.nick)", "operator": "\(entry.name)"])
         done(.matched)
     }
 }

@@ -1,4 +1,5 @@
 import ParleyChat
+import ParleyTransport
 
 /// One IRC command: what the table checks before its handler runs (451, 462, 461, 481 come
 /// from here, in that order, never from the handlers), and the handler.
@@ -12,23 +13,27 @@ struct IRCCommand: Sendable {
     let registrationOnly: Bool
     /// Server operators only: 481 ERR_NOPRIVILEGES for everyone else.
     let operatorOnly: Bool
+    /// A query that costs the server more than a message (long replies): it counts as
+    /// `flood.query_cost` lines against the client's fakelag.
+    let isQuery: Bool
     let run: @Sendable (IRCSession, IRCMessage) -> Void
 
     /// A command that may be usable before registration; the handler sees the whole message.
     init(_ name: String, minParams: Int = 0, beforeRegistration: Bool, registrationOnly: Bool = false,
-         operatorOnly: Bool = false, _ run: @escaping @Sendable (IRCSession, IRCMessage) -> Void) {
+         operatorOnly: Bool = false, isQuery: Bool = false, _ run: @escaping @Sendable (IRCSession, IRCMessage) -> Void) {
         self.name = name
         self.minParams = minParams
         self.beforeRegistration = beforeRegistration
         self.registrationOnly = registrationOnly
         self.operatorOnly = operatorOnly
+        self.isQuery = isQuery
         self.run = run
     }
 
     /// A command for registered clients: the table guarantees the user.
-    init(_ name: String, minParams: Int = 0, operatorOnly: Bool = false,
+    init(_ name: String, minParams: Int = 0, operatorOnly: Bool = false, isQuery: Bool = false,
          _ run: @escaping @Sendable (IRCSession, [String], ChatUser) -> Void) {
-        self.init(name, minParams: minParams, beforeRegistration: false, operatorOnly: operatorOnly) { session, message in
+        self.init(name, minParams: minParams, beforeRegistration: false, operatorOnly: operatorOnly, isQuery: isQuery) { session, message in
             run(session, message.params, session.user!)
         }
     }
@@ -53,15 +58,15 @@ enum IRCCommandTable {
         IRCCommand("JOIN", minParams: 1) { $0.join($1, $2) },
         IRCCommand("PART", minParams: 1) { $0.part($1, $2) },
         IRCCommand("TOPIC", minParams: 1) { $0.topic($1, $2) },
-        IRCCommand("NAMES") { $0.names($1, $2) },
-        IRCCommand("LIST") { $0.list($1, $2) },
+        IRCCommand("NAMES", isQuery: true) { $0.names($1, $2) },
+        IRCCommand("LIST", isQuery: true) { $0.list($1, $2) },
         IRCCommand("INVITE", minParams: 2) { $0.invite($1, $2) },
         IRCCommand("KICK", minParams: 2) { $0.kick($1, $2) },
         IRCCommand("MODE", minParams: 1) { $0.mode($1, $2) },
         // Queries
-        IRCCommand("WHO") { $0.who($1, $2) },
-        IRCCommand("WHOIS") { $0.whois($1, $2) },
-        IRCCommand("WHOWAS") { $0.whowas($1, $2) },
+        IRCCommand("WHO", isQuery: true) { $0.who($1, $2) },
+        IRCCommand("WHOIS", isQuery: true) { $0.whois($1, $2) },
+        IRCCommand("WHOWAS", isQuery: true) { $0.whowas($1, $2) },
         IRCCommand("ISON", minParams: 1) { session, params, _ in session.ison(params) },
         IRCCommand("USERHOST", minParams: 1) { $0.userhost($1, $2) },
         IRCCommand("MOTD") { session, _, _ in session.sendMotd() },
@@ -83,17 +88,28 @@ enum IRCCommandTable {
 }
 
 extension IRCSession {
-    func dispatch(_ message: IRCMessage) {
+    /// Runs one command; returns what it weighs against the fakelag (queries weigh more).
+    func dispatch(_ message: IRCMessage) -> LineWeight {
         let name = message.command.uppercased()
         guard let command = IRCCommandTable.byName[name] else {
-            guard let user else { return numeric("451", "You have not registered") }
+            guard let user else {
+                numeric("451", "You have not registered")
+                return .normal
+            }
             let arguments = message.params.joined(separator: " ")
-            if services.pluginCommands?.runCommand(name.lowercased(), arguments: arguments, caller: user, room: nil) == true { return }
-            return numeric("421", name, "Unknown command")
+            if services.pluginCommands?.runCommand(name.lowercased(), arguments: arguments, caller: user, room: nil) != true {
+                numeric("421", name, "Unknown command")
+            }
+            return .normal
         }
+        run(command, message)
+        return command.isQuery ? .heavy : .normal
+    }
+
+    private func run(_ command: IRCCommand, _ message: IRCMessage) {
         guard user != nil || command.beforeRegistration else { return numeric("451", "You have not registered") }
         guard user == nil || !command.registrationOnly else { return numeric("462", "You may not reregister") }
-        guard message.params.count >= command.minParams else { return numeric("461", name, "Not enough parameters") }
+        guard message.params.count >= command.minParams else { return numeric("461", command.name, "Not enough parameters") }
         if command.operatorOnly && user?.isServerOperator != true {
             return numeric("481", "Permission Denied- You're not an IRC operator")
         }

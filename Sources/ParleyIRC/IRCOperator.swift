@@ -5,7 +5,7 @@ import ParleyFrontEnd
 extension IRCSession {
     func oper(_ params: [String], _ user: ChatUser) {
         guard passwordAttempts.begin() else { return refuseWhilePasswordCheckRuns("OPER") }
-        services.operatorLogin(user, name: params[0], password: params[1], client: connection.id) { [self] verdict in
+        services.operatorLogin(user, name: params[0], password: params[1], connection: connection) { [self] verdict in
             let tooMany = passwordAttempts.end(verdict)
             guard connection.state == .open else { return }
             switch verdict {

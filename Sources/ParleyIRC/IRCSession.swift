@@ -146,21 +146,24 @@ final class IRCSession: LongReplySession, ChatClient {
 
     // MARK: ConnectionDelegate
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) -> LineWeight {
         lastActivity = monotonicNanoseconds()
         awaitingPong = false
-        if let longReplies, longReplies.hold(bytes) { return }
+        // Lines before registration are bounded by its timeout and the connection limits instead.
+        let weight: LineWeight = user == nil ? .free : .normal
+        // A line held behind a long reply is charged as it is read; its replay costs nothing more.
+        if let longReplies, longReplies.hold(bytes) { return weight }
         if bytes.contains(0) {
             numeric("400", "*", "Line refused: it contains a NUL byte")
-            return
+            return weight
         }
         // The framer took the line's own CR; one inside it would reach other clients as a break.
         if bytes.contains(0x0D) {
             numeric("400", "*", "Line refused: it contains a carriage return (CR) inside it")
-            return
+            return weight
         }
         let line = String(decoding: bytes, as: UTF8.self)
-        if line.utf8.allSatisfy({ $0 == 0x20 }) { return }
+        if line.utf8.allSatisfy({ $0 == 0x20 }) { return weight }
         let message: IRCMessage
         do {
             message = try IRCMessage.parse(Substring(line))
@@ -171,15 +174,22 @@ final class IRCSession: LongReplySession, ChatClient {
             case .empty: break
             }
             logger.debug("refused input", metadata: ["client": "\(connection.id)", "reason": "\(error)"])
-            return
+            return weight
         }
         if let user { user.lastActive = wallClockSeconds() }
-        dispatch(message)
+        let cost = dispatch(message)
+        return weight == .free ? .free : cost
     }
 
     func connectionLineTooLong(_ connection: Connection) {
         logger.info("refused input", metadata: ["client": "\(connection.id)", "reason": "IRC line over \(connection.maxLineBytes) bytes"])
         numeric("417", "Input line was too long")
+    }
+
+    func connectionFlooded(_ connection: Connection) {
+        logger.notice("excess flood", metadata: ["client": "\(connection.id)", "nick": "\(target)",
+                                                 "reason": "\(connection.heldInputBytes) bytes wait behind its fakelag, more than flood.recvq_bytes"])
+        closeLink("Excess Flood")
     }
 
     func connectionClosed(_ connection: Connection, reason: String) {
@@ -210,6 +220,7 @@ final class IRCSession: LongReplySession, ChatClient {
         }
         registered.adoptTransportSecurity(of: connection)
         user = registered
+        services.clientRegistered(connection)
         if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
         registrationTimer = nil
         logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "irc"])
@@ -268,6 +279,11 @@ final class IRCSession: LongReplySession, ChatClient {
     private func checkLiveness() {
         let limits = services.config.limits
         let now = monotonicNanoseconds()
+        // Input waiting behind the fakelag proves the client is there: it is never pinged out.
+        if connection.heldInputBytes > 0 {
+            lastActivity = now
+            awaitingPong = false
+        }
         // A client reading a long reply is alive, though its PONG waits behind the reply.
         let lastHeard = max(lastActivity, longReplies?.lastProgress ?? 0)
         if awaitingPong && lastHeard > pingSentAt { awaitingPong = false }

@@ -1,5 +1,6 @@
 import ParleyChat
 import ParleyFrontEnd
+import ParleyTransport
 
 /// The plain protocol's slash commands: one table drives dispatch, usage errors and /help.
 /// How many words a command takes comes from its usage text (`[word]` is optional), so the
@@ -9,13 +10,17 @@ struct PlainCommand: Sendable {
     let usage: String
     let summary: String
     let words: (required: Int, most: Int?)
+    /// A query that costs the server more than a message (long replies): it counts as
+    /// `flood.query_cost` lines against the client's fakelag.
+    let isQuery: Bool
     let run: @Sendable (PlainSession, ChatUser, PlainArguments) -> Void
 
-    init(name: String, usage: String, summary: String, freeText: Bool = false,
+    init(name: String, usage: String, summary: String, freeText: Bool = false, isQuery: Bool = false,
          run: @escaping @Sendable (PlainSession, ChatUser, PlainArguments) -> Void) {
         self.name = name
         self.usage = usage
         self.summary = summary
+        self.isQuery = isQuery
         let parameters = usage.split(separator: " ").dropFirst()
         let required = parameters.filter { !$0.hasPrefix("[") }.count
         words = (required, freeText ? nil : parameters.count)
@@ -70,7 +75,7 @@ extension PlainSession {
                 session.error(session.describe(error))
             }
         },
-        PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics") { session, _, args in
+        PlainCommand(name: "rooms", usage: "/rooms", summary: "list rooms with their member counts and topics", isQuery: true) { session, _, args in
             // The rooms there were when asked, written as the client reads; one gone by its turn is left out.
             var listed = 0
             session.startReply("/rooms", LongReplies.each(session.chat.rooms.filter(session.canSee), { [unowned session] room, out in
@@ -83,7 +88,7 @@ extension PlainSession {
                 PlainText.appendLine("-!- \(listed) \(listed == 1 ? "room" : "rooms")", to: &out)
             }))
         },
-        PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)") { session, _, args in
+        PlainCommand(name: "who", usage: "/who [#room]", summary: "list the members of a room (the current one by default)", isQuery: true) { session, _, args in
             guard let name = args.words.first.map(String.init) ?? session.focus?.name else {
                 return session.error("you are not in a room; usage: /who #room")
             }
@@ -93,7 +98,7 @@ extension PlainSession {
             }
             session.describeRoom(room)
         },
-        PlainCommand(name: "whois", usage: "/whois nick", summary: "who someone is: their host, rooms and idle time") { session, user, args in
+        PlainCommand(name: "whois", usage: "/whois nick", summary: "who someone is: their host, rooms and idle time", isQuery: true) { session, user, args in
             let nick = String(args.words[0])
             guard let other = session.chat.user(nick: nick) else { return session.error("no user is called \(nick)") }
             session.describeUser(other)
@@ -228,7 +233,7 @@ extension PlainSession {
             guard session.passwordAttempts.begin() else {
                 return session.error("a password check is already running; wait for its answer")
             }
-            session.services.operatorLogin(user, name: name, password: String(words[1]), client: session.connection.id) { verdict in
+            session.services.operatorLogin(user, name: name, password: String(words[1]), connection: session.connection) { verdict in
                 let tooMany = session.passwordAttempts.end(verdict)
                 guard session.connection.state == .open else { return }
                 switch verdict {
@@ -256,17 +261,24 @@ extension PlainSession {
         },
     ]
 
-    func runCommand(_ line: String, as user: ChatUser) {
+    /// Runs one slash command; returns what it weighs against the fakelag (queries weigh more).
+    func runCommand(_ line: String, as user: ChatUser) -> LineWeight {
         let body = line.dropFirst()
         let nameEnd = body.firstIndex { $0 == " " || $0 == "\t" } ?? body.endIndex
         let name = body[..<nameEnd].lowercased()
         let arguments = PlainArguments(body[nameEnd...])
         if let command = Self.commands.first(where: { $0.name == name }) {
-            guard command.accepts(arguments) else { return error("usage: \(command.usage) - \(command.summary)") }
-            return command.run(self, user, arguments)
+            if command.accepts(arguments) {
+                command.run(self, user, arguments)
+            } else {
+                error("usage: \(command.usage) - \(command.summary)")
+            }
+            return command.isQuery ? .heavy : .normal
         }
-        if services.pluginCommands?.runCommand(name, arguments: arguments.rest, caller: user, room: focus) == true { return }
-        error("unknown command /\(name); type /help for the list")
+        if services.pluginCommands?.runCommand(name, arguments: arguments.rest, caller: user, room: focus) != true {
+            error("unknown command /\(name); type /help for the list")
+        }
+        return .normal
     }
 
     func requireOperator(_ command: String) -> Bool {

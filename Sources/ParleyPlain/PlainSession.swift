@@ -67,29 +67,39 @@ final class PlainSession: LongReplySession, ChatClient {
 
     // MARK: ConnectionDelegate
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        if let longReplies, longReplies.hold(bytes) { return }
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) -> LineWeight {
+        // A line held behind a long reply is charged as it is read; its replay costs nothing more.
+        if let longReplies, longReplies.hold(bytes) { return user == nil ? .free : .normal }
         let (text, repaired) = PlainText.decode(bytes)
         if repaired {
             logger.debug("repaired input", metadata: ["client": "\(connection.id)",
                                                       "reason": "invalid UTF-8 or control characters"])
         }
-        if let user {
-            user.lastActive = wallClockSeconds()
-            handleLine(text, from: user)
-        } else if text.hasPrefix("/quit") {
-            quit(reason: "Quit")
-        } else if text.hasPrefix("/") {
-            error("choose a nickname first (or /quit)")
-        } else {
-            chooseNick(text.trimmingCharacters(in: " \t"))
+        // Lines before registration are bounded by its timeout and the connection limits instead.
+        guard let user else {
+            if text.hasPrefix("/quit") {
+                quit(reason: "Quit")
+            } else if text.hasPrefix("/") {
+                error("choose a nickname first (or /quit)")
+            } else {
+                chooseNick(text.trimmingCharacters(in: " \t"))
+            }
+            return .free
         }
+        user.lastActive = wallClockSeconds()
+        return handleLine(text, from: user)
     }
 
     func connectionLineTooLong(_ connection: Connection) {
         logger.info("refused input", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
                                                "reason": "line longer than \(connection.maxLineBytes) bytes"])
         error("line too long (the limit is \(connection.maxLineBytes) bytes); it was discarded")
+    }
+
+    func connectionFlooded(_ connection: Connection) {
+        logger.notice("excess flood", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
+                                                 "reason": "\(connection.heldInputBytes) bytes wait behind its fakelag, more than flood.recvq_bytes"])
+        disconnect(reason: "Excess Flood")
     }
 
     func connectionClosed(_ connection: Connection, reason: String) {
@@ -110,6 +120,7 @@ final class PlainSession: LongReplySession, ChatClient {
                                          realName: nick, client: self)
             user.adoptTransportSecurity(of: connection)
             self.user = user
+            services.clientRegistered(connection)
             if let registrationTimer { services.loop.timers.cancel(registrationTimer) }
             registrationTimer = nil
             logger.info("registered", metadata: ["client": "\(connection.id)", "nick": "\(nick)", "protocol": "plain"])
@@ -138,14 +149,15 @@ final class PlainSession: LongReplySession, ChatClient {
 
     // MARK: Lines
 
-    private func handleLine(_ text: String, from user: ChatUser) {
+    /// Runs a command or says the text; returns what it weighs against the fakelag.
+    private func handleLine(_ text: String, from user: ChatUser) -> LineWeight {
         if text.hasPrefix("/") && !text.hasPrefix("//") {
-            runCommand(text, as: user)
-        } else if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
-            return
-        } else {
+            return runCommand(text, as: user)
+        }
+        if !text.allSatisfy({ $0 == " " || $0 == "\t" }) {
             sayInFocus(text.hasPrefix("//") ? String(text.dropFirst()) : text, kind: .say, as: user)
         }
+        return .normal
     }
 
     func sayInFocus(_ text: String, kind: MessageKind, as user: ChatUser) {

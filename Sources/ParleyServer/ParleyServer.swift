@@ -29,6 +29,7 @@ public final class ParleyServer: SessionServices {
     private var listeners: [ListenerHandler] = []
     private var sessions: [UInt64: ClientSession] = [:]
     private var connectionsPerHost: [String: Int] = [:]
+    private let throttle: ConnectionThrottle
     private var nextConnectionID: UInt64 = 1
     private let sharedLevel: SharedLogLevel
     private var shuttingDown = false
@@ -52,6 +53,7 @@ public final class ParleyServer: SessionServices {
         self.chat = ChatServer(rules: config.nameRules, defaultRoomName: config.server.defaultRoom)
         self.connections = Connections(loop: loop)
         self.passwords = PasswordChecker(loop: loop, limits: config.passwordLimits, logger: logger)
+        self.throttle = ConnectionThrottle(settings: config.throttle, logger: logger)
         self.configPath = configPath
         self.pluginDirectory = pluginDirectory
         self.listenerOverrides = listenerOverrides
@@ -209,7 +211,8 @@ public final class ParleyServer: SessionServices {
                 }
                 return
             }
-            if let refusal = refusalReason(for: peer) ?? plugins?.admitConnection(from: peer.host) {
+            if let refusal = refusalReason(for: peer) ?? throttle.refusal(forHost: peer.host, now: monotonicNanoseconds())
+                ?? plugins?.admitConnection(from: peer.host) {
                 logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
                 // A TLS client would read a plaintext line as a broken handshake, and a handshake
                 // for every refused connection is what a connection flood wants: it is just closed.
@@ -292,7 +295,8 @@ public final class ParleyServer: SessionServices {
         let connection: Connection
         do {
             connection = try Connection(fd: fd, peer: peer, id: id, connections: connections,
-                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes, tls: tls,
+                                        maxLineBytes: limits.maxLineBytes, sendqLimit: limits.sendqBytes,
+                                        floodPolicy: config.flood.policy(forHost: peer.host), tls: tls,
                                         handshakeTimeoutMilliseconds: UInt64(limits.tlsHandshakeTimeoutSeconds) * 1000) { [unowned self] connection in
                 connectionFinished(connection)
             }
@@ -302,6 +306,7 @@ public final class ParleyServer: SessionServices {
             return
         }
         connectionsPerHost[peer.host, default: 0] += 1
+        throttle.opened(id, host: peer.host)
         logger.info("client connected", metadata: ["client": "\(id)", "peer": "\(peer)", "protocol": "\(proto.rawValue)",
                                                    "tls": "\(tls != nil)"])
         sessions[id] = frontEnds[proto]!.makeSession(for: connection)
@@ -313,6 +318,7 @@ public final class ParleyServer: SessionServices {
         let host = connection.peer.host
         let remaining = connectionsPerHost[host, default: 1] - 1
         connectionsPerHost[host] = remaining > 0 ? remaining : nil
+        throttle.closed(connection.id)
         if acceptPaused { retryAccepting(afterMilliseconds: 0) }
         var metadata: Logger.Metadata = ["client": "\(connection.id)", "peer": "\(connection.peer)"]
         if let nick { metadata["nick"] = "\(nick)" }
@@ -324,6 +330,10 @@ public final class ParleyServer: SessionServices {
     // MARK: Reload and shutdown
 
     public var pluginCommands: ChatCommands? { plugins }
+
+    public func clientRegistered(_ connection: Connection) {
+        throttle.registered(connection.id)
+    }
 
     public func describePlugins() -> [String] {
         plugins?.describe() ?? ["Plugins are not loaded"]
@@ -387,6 +397,12 @@ public final class ParleyServer: SessionServices {
         sharedLevel.value = fresh.logLevel
         connections.writeCoalescingNanoseconds = UInt64(fresh.limits.writeCoalesceMicroseconds) * 1000
         for session in sessions.values { session.applyLimits(fresh.limits) }
+        throttle.settings = fresh.throttle
+        if fresh.flood != old.flood {
+            for session in sessions.values {
+                session.connection.floodPolicy = fresh.flood.policy(forHost: session.connection.peer.host)
+            }
+        }
         let changed = changes.isEmpty ? "nothing" : changes.joined(separator: ",")
         logger.notice("config reloaded", metadata: ["changed": "\(changed)"])
         return ["config reloaded; changed: \(changed)"] + reloadCertificates()

@@ -4,8 +4,12 @@ import ParleyLoop
 
 /// What a connection tells the protocol session that owns it.
 public protocol ConnectionDelegate: AnyObject {
-    func connection(_ connection: Connection, received line: UnsafeRawBufferPointer)
+    /// Handles one line; returns what it counts for against the client's fakelag.
+    func connection(_ connection: Connection, received line: UnsafeRawBufferPointer) -> LineWeight
     func connectionLineTooLong(_ connection: Connection)
+    /// The input waiting behind the client's fakelag went past its recvq: the session says
+    /// why and closes (Excess Flood).
+    func connectionFlooded(_ connection: Connection)
     /// Called exactly once, when the socket is gone, with the reason users and logs see.
     func connectionClosed(_ connection: Connection, reason: String)
 }
@@ -46,10 +50,22 @@ public final class Connection: FileEventHandler {
     /// Set on TLS listeners' connections; nothing is read or written in the clear.
     public let tls: TLSSession?
     private var handshakeDeadline: TimerID?
+    /// Reading stops while a long reply is written (`pauseReading`)...
     private var isReadingPaused = false
+    /// ...and while read input waits behind the fakelag.
+    private var waitsForFakelag = false
+    private var fakelag: Fakelag
+    /// Input read while the fakelag was spent: processed in order when it allows.
+    private var heldInput = HeldInput()
+    private var resumeTimer: TimerID?
+    /// The peer finished sending while input still waited: that input is processed at its
+    /// pace (a QUIT in it included), then the connection closes.
+    private var inputEnded = false
+    private var fakelagExempt = false
 
     public init(fd: Int32, peer: PeerAddress, id: UInt64, connections: Connections,
-                maxLineBytes: Int, sendqLimit: Int, tls context: TLSContext? = nil, handshakeTimeoutMilliseconds: UInt64 = 10_000,
+                maxLineBytes: Int, sendqLimit: Int, floodPolicy: FloodPolicy? = nil,
+                tls context: TLSContext? = nil, handshakeTimeoutMilliseconds: UInt64 = 10_000,
                 onFinalClose: @escaping (Connection) -> Void) throws(SystemError) {
         self.fd = fd
         self.peer = peer
@@ -66,6 +82,7 @@ public final class Connection: FileEventHandler {
         } else {
             tls = nil
         }
+        self.fakelag = Fakelag(policy: floodPolicy, now: monotonicNanoseconds())
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         try loop.addFileEvent(fd: fd, events: .readable, handler: self)
@@ -138,6 +155,7 @@ public final class Connection: FileEventHandler {
         closeReason = reason
         if let deadline = closingDeadline { loop.timers.cancel(deadline) }
         if let deadline = handshakeDeadline { loop.timers.cancel(deadline) }
+        if let resumeTimer { loop.timers.cancel(resumeTimer) }
         loop.removeFileEvent(fd: fd)
         if let tls, tls.isEstablished { tls.closeNotify() }
         discardUnreadInput()
@@ -188,12 +206,12 @@ public final class Connection: FileEventHandler {
                 return
             }
             received(count)
-        } while state == .open && !isReadingPaused && tls.hasPendingInput
+        } while readInterest.contains(.readable) && tls.hasPendingInput
     }
 
     private func received(_ count: Int) {
         if count == 0 {
-            close(reason: "Connection closed")
+            if heldInput.isEmpty { close(reason: "Connection closed") } else { endInput() }
             return
         }
         if count < 0 {
@@ -202,15 +220,7 @@ public final class Connection: FileEventHandler {
             close(reason: readErrorReason(error))
             return
         }
-        let chunk = UnsafeRawBufferPointer(rebasing: buffers.receive[0..<count])
-        framer.feed(chunk, maxLineBytes: maxLineBytes) { item in
-            guard state == .open, failureReason == nil, let delegate else { return false }
-            switch item {
-            case .line(let bytes): delegate.connection(self, received: bytes)
-            case .tooLong: delegate.connectionLineTooLong(self)
-            }
-            return state == .open
-        }
+        receive(UnsafeRawBufferPointer(rebasing: buffers.receive[0..<count]))
     }
 
     private func readErrorReason(_ error: SystemError) -> String {
@@ -250,6 +260,8 @@ public final class Connection: FileEventHandler {
         case .blocked:
             loop.setFileEvents(fd: fd, events: readInterest.union(.writable))
         case .failed(let error):
+            // A client that hung up with lines waiting is gone, but those lines still run out.
+            if inputEnded && state == .open { return output.removeAll() }
             if let tlsError = tls?.lastError { return fail("TLS error: \(tlsError)") }
             let reason = error.errno == EPIPE || error.errno == ECONNRESET
                 ? "Connection reset by peer" : "Write error: \(error)"
@@ -286,7 +298,7 @@ public final class Connection: FileEventHandler {
         }
     }
 
-    private var readInterest: FileEvents { state == .open && !isReadingPaused ? .readable : [] }
+    private var readInterest: FileEvents { state == .open && !isReadingPaused && !waitsForFakelag ? .readable : [] }
 
     private func updateInterest() {
         guard state == .open else { return }
@@ -301,5 +313,124 @@ public final class Connection: FileEventHandler {
             let count = recv(fd, buffers.receive.baseAddress, buffers.receive.count, Int32(MSG_DONTWAIT))
             if count <= 0 { return }
         }
+    }
+}
+
+// MARK: Line dispatch and fakelag
+
+extension Connection {
+    /// The client's fakelag: nil processes every line at once (disabled, or an exempt network).
+    /// A change applies at once, to input already waiting too.
+    public var floodPolicy: FloodPolicy? {
+        get { fakelag.policy }
+        set {
+            fakelag.setPolicy(newValue, now: monotonicNanoseconds())
+            rescheduleResume()
+        }
+    }
+
+    /// Server operators' lines are never held, whatever the policy; set once they log in.
+    public var isFakelagExempt: Bool {
+        get { fakelagExempt }
+        set {
+            fakelagExempt = newValue
+            rescheduleResume()
+        }
+    }
+
+    /// Bytes read from the client that wait behind its fakelag.
+    public var heldInputBytes: Int { heldInput.count }
+
+    private func mayDispatch(at now: UInt64) -> Bool {
+        fakelagExempt || fakelag.allowsLine(at: now)
+    }
+
+    /// Frames and handles one read's lines while the fakelag allows, and holds the rest.
+    private func receive(_ chunk: UnsafeRawBufferPointer) {
+        if !heldInput.isEmpty || (fakelag.isLimited && !mayDispatch(at: monotonicNanoseconds())) { return hold(chunk) }
+        let used = dispatchLines(chunk)
+        if used < chunk.count, state == .open, failureReason == nil {
+            hold(UnsafeRawBufferPointer(rebasing: chunk[used...]))
+        }
+    }
+
+    /// Hands lines to the delegate until the fakelag is spent; returns the bytes used.
+    private func dispatchLines(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let limited = fakelag.isLimited && !fakelagExempt
+        let now = limited ? monotonicNanoseconds() : 0
+        return framer.feed(bytes, maxLineBytes: maxLineBytes) { item in
+            guard state == .open, failureReason == nil, let delegate else { return false }
+            let weight: LineWeight
+            switch item {
+            case .line(let line): weight = delegate.connection(self, received: line)
+            case .tooLong:
+                delegate.connectionLineTooLong(self)
+                weight = .normal
+            }
+            guard state == .open else { return false }
+            return !limited || fakelag.charge(weight, at: now)
+        }
+    }
+
+    /// Keeps input for later, and reads no more until the fakelag next lets a line through
+    /// (or output drains): the kernel's buffer holds the rest, so a flooder costs a few reads
+    /// a second, not one per write it makes. What was read ahead past the recvq is an Excess Flood.
+    private func hold(_ bytes: UnsafeRawBufferPointer) {
+        heldInput.append(bytes)
+        if heldInput.count > fakelag.recvqBytes {
+            guard let delegate else { return fail("Excess Flood") }
+            return delegate.connectionFlooded(self)
+        }
+        waitsForFakelag = true
+        updateInterest()
+        scheduleResume()
+    }
+
+    private func scheduleResume() {
+        guard resumeTimer == nil else { return }
+        let delay = fakelagExempt ? 0 : fakelag.nanosecondsUntilNextLine(at: monotonicNanoseconds())
+        // unowned: close() cancels the timer, and a weak reference would give every connection
+        // a side table (slower retains on the fan-out path).
+        resumeTimer = loop.timers.schedule(afterNanoseconds: delay) { [unowned self] in
+            resumeTimer = nil
+            resumeHeldInput()
+        }
+    }
+
+    /// The policy or the exemption changed: waiting input goes by the new one from now on.
+    private func rescheduleResume() {
+        guard !heldInput.isEmpty, state == .open else { return }
+        if let resumeTimer { loop.timers.cancel(resumeTimer) }
+        resumeTimer = nil
+        scheduleResume()
+    }
+
+    private func resumeHeldInput() {
+        guard state == .open, failureReason == nil, !heldInput.isEmpty else { return }
+        guard mayDispatch(at: monotonicNanoseconds()) else { return scheduleResume() }
+        // A copy of the buffer's reference: what the lines' handlers do cannot touch the bytes lent.
+        let waiting = heldInput
+        let used = waiting.withBytes { dispatchLines($0) }
+        heldInput.drop(used)
+        guard state == .open, failureReason == nil else { return }
+        if inputEnded {
+            if heldInput.isEmpty { close(reason: "Connection closed") } else { scheduleResume() }
+            return
+        }
+        // Read again: what arrived meanwhile, or the end of the flood. Input already inside
+        // a TLS session makes no readiness, so it is read now (this is the timer's turn).
+        waitsForFakelag = false
+        updateInterest()
+        if !heldInput.isEmpty { scheduleResume() }
+        if let tls, tls.hasPendingInput, readInterest.contains(.readable) { readOnce() }
+    }
+
+    /// End of file with input still waiting: the waiting lines run out at their pace, then the
+    /// connection closes. The socket leaves the loop: a hung-up socket reports POLLHUP whatever
+    /// it is watched for, and would spin it. Output is still written when queued; a write that
+    /// fails (the client is gone) drops it instead of the waiting lines.
+    private func endInput() {
+        inputEnded = true
+        loop.removeFileEvent(fd: fd)
     }
 }

@@ -20,14 +20,17 @@ public struct LineFramer {
     public init() {}
 
     /// Feeds one read's bytes; lines longer than `maxLineBytes` (without CR LF) are refused.
-    /// `emit` returns false to stop early (the connection closed); the rest is then dropped.
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer, maxLineBytes: Int, _ emit: (FramedLine) -> Bool) {
+    /// `emit` returns false to stop after that line (the connection closed, or its fakelag is
+    /// spent). Returns how many bytes were used: all of them, or up to the end of the line
+    /// that stopped it, so the caller can feed the rest again later.
+    @discardableResult
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, maxLineBytes: Int, _ emit: (FramedLine) -> Bool) -> Int {
         var start = 0
         let count = chunk.count
         while start < count {
             guard let newline = firstNewline(in: chunk, from: start) else {
                 keepTail(chunk, from: start, maxLineBytes: maxLineBytes)
-                return
+                return count
             }
             let keepGoing: Bool
             if discarding {
@@ -40,9 +43,10 @@ public struct LineFramer {
                 keepGoing = partial.withUnsafeBytes { emitLine($0, maxLineBytes, emit) }
                 partial.removeAll(keepingCapacity: partial.count <= 1024)
             }
-            if !keepGoing { return }
             start = newline + 1
+            if !keepGoing { return start }
         }
+        return count
     }
 
     private func firstNewline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {

@@ -51,6 +51,9 @@ final class BenchClient {
         return tls!.isEstablished ? true : nil
     }
 
+    /// Bytes queued and not yet taken by the socket.
+    var pendingBytes: Int { output.count }
+
     func queue(_ bytes: [UInt8]) {
         output.append(contentsOf: bytes)
     }

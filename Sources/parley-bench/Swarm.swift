@@ -11,6 +11,8 @@ final class Swarm {
     private let epollFD: Int32
     /// Whether each client's socket is watched for writability too.
     private var watchingWrite: [Bool] = []
+    /// Clients whose connection ended (each also counts in `failures`); nothing is written to them.
+    private(set) var isClosed: [Bool] = []
     private var readyTokens = [UInt64](repeating: 0, count: 256)
     private var readyEvents = [UInt32](repeating: 0, count: 256)
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
@@ -34,6 +36,7 @@ final class Swarm {
         }
         clients.append(client)
         watchingWrite.append(false)
+        isClosed.append(false)
     }
 
     /// One poll and the work it reports. `onLine(client, line)` sees every line. Returns how
@@ -45,7 +48,7 @@ final class Swarm {
 
     @discardableResult
     func pump(timeoutNanoseconds: Int64, _ onLine: (Int, UnsafeRawBufferPointer) -> Void) -> Int {
-        for index in clients.indices where clients[index].wantsWrite != watchingWrite[index] {
+        for index in clients.indices where clients[index].wantsWrite != watchingWrite[index] && !isClosed[index] {
             watchingWrite[index].toggle()
             parley_epoll_watch(epollFD, clients[index].fd, 1, watchingWrite[index] ? 1 : 0, UInt64(index))
         }
@@ -56,16 +59,13 @@ final class Swarm {
             let index = Int(readyTokens[slot])
             let revents = Int32(readyEvents[slot])
             let client = clients[index]
-            if revents & Int32(POLLOUT) != 0, !client.flush() { failures += 1 }
+            if revents & Int32(POLLOUT) != 0, !client.flush() { ended(index) }
             if revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 {
                 let alive = client.read(buffer) { line in
                     if let pong = proto.pong(line) { client.queue(pong) }
                     onLine(index, line)
                 }
-                if !alive {
-                    failures += 1
-                    parley_epoll_watch(epollFD, client.fd, 2, 0, 0)
-                }
+                if !alive { ended(index) }
             }
         }
         return Int(ready)
@@ -96,9 +96,17 @@ final class Swarm {
 
     /// Sends what was queued without waiting for POLLOUT.
     func flushAll() {
-        for client in clients where client.wantsWrite {
-            if !client.flush() { failures += 1 }
+        for index in clients.indices where clients[index].wantsWrite && !isClosed[index] {
+            if !clients[index].flush() { ended(index) }
         }
+    }
+
+    /// A connection ended: counted once, and no longer watched or written to.
+    private func ended(_ index: Int) {
+        guard !isClosed[index] else { return }
+        failures += 1
+        isClosed[index] = true
+        parley_epoll_watch(epollFD, clients[index].fd, 2, 0, 0)
     }
 
     /// Connects `count` clients (at most `batch` registering at once) and waits until each is

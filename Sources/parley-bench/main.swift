@@ -7,7 +7,7 @@ struct ParleyBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-bench",
         abstract: "Load-test a chat server (Parley plain text, or any IRC server) and print figures.",
-        subcommands: [Fanout.self, Storm.self, Idle.self]
+        subcommands: [Fanout.self, Storm.self, Idle.self, Flood.self]
     )
 }
 
@@ -141,6 +141,63 @@ struct Idle: ParsableCommand {
               + "\"rss_per_connection_kib\":\(round3(perConnection)),\"connect_seconds\":\(round3(result.connectSeconds))}")
         print("idle \(label): held \(result.held) clients; server RSS \(result.rssBefore / 1024) KiB -> \(result.rssAfter / 1024) KiB = "
               + "\(round3(perConnection)) KiB per connection")
+    }
+}
+
+struct Flood: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One member floods a room while others talk; the flooder's lines/s into the room, and the others' latency.")
+
+    @OptionGroup var target: Target
+    @Option(help: "Members of the room, the flooder included (at least 3).") var clients = 20
+    @Option(help: "Members who talk at a normal pace meanwhile.") var senders = 5
+    @Option(name: .customLong("sender-rate"), help: "Messages per second from each of them (keep it under the server's fakelag rate).") var senderRate = 1.0
+    @Option(name: .customLong("flood-rate"), help: "The flooder's lines per second; omit for as fast as its socket takes them.") var floodRate: Double?
+    @Option(help: "How long the flood lasts, in seconds.") var seconds = 5.0
+    @Option(help: "Label for the JSON line.") var label = "server"
+    @Option(name: .customLong("connect-batch"), help: "Clients registering at once while setting up.") var connectBatch = 50
+
+    func validate() throws {
+        guard clients >= 3 else { throw ValidationError("--clients must be at least 3: the flooder, a sender and a receiver") }
+        guard senders >= 1 && senders < clients else { throw ValidationError("--senders must be 1 to \(clients - 1)") }
+        guard senderRate > 0, floodRate.map({ $0 > 0 }) ?? true else { throw ValidationError("rates must be above 0") }
+        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be above 0 and at most 600") }
+    }
+
+    func run() throws {
+        var options = FloodScenario.Options()
+        options.host = target.host
+        options.port = target.port
+        options.proto = target.proto
+        options.clients = clients
+        options.senders = senders
+        options.senderRate = senderRate
+        options.floodRate = floodRate
+        options.seconds = seconds
+        options.serverPID = target.serverPID
+        options.connectBatch = connectBatch
+        let result = try FloodScenario(options: options).run()
+        let perSecond = Double(result.flooderDelivered) / seconds
+        let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
+        let maxMicros = Double(result.latency.maxNanoseconds) / 1000
+        let serverBusy = result.serverCPUNanoseconds.map { 100 * Double($0) / (result.seconds * 1e9) }
+        var json = "{\"scenario\":\"flood\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(clients),"
+        json += "\"senders\":\(senders),\"sender_rate\":\(senderRate),\"flood_rate\":\(floodRate.map { "\($0)" } ?? "null"),\"seconds\":\(seconds),"
+        json += "\"flooder_sent\":\(result.flooderSent),\"flooder_delivered\":\(result.flooderDelivered),"
+        json += "\"flooder_lines_per_second\":\(round3(perSecond)),\"flooder_reordered\":\(result.flooderReordered),"
+        json += "\"flooder_dropped_after_seconds\":\(result.flooderDroppedAfter.map { "\(round3($0))" } ?? "null"),"
+        json += "\"excess_flood\":\(result.excessFlood),"
+        json += "\"sent\":\(result.sent),\"deliveries\":\(result.deliveries),\"expected\":\(result.expected),"
+        json += "\"lost\":\(result.lost),\"duplicated\":\(result.duplicated),"
+        json += "\"latency_us\":{\"p50\":\(p50),\"p99\":\(p99),\"max\":\(round3(maxMicros))},"
+        json += "\"server_cpu_percent\":\(serverBusy.map { "\(Int($0))" } ?? "null")}"
+        print(json)
+        print("flood \(label): the flooder sent \(result.flooderSent) lines in \(seconds) s, \(result.flooderDelivered) reached the room "
+              + "(\(round3(perSecond))/s\(result.flooderReordered > 0 ? ", \(result.flooderReordered) out of order" : ""))"
+              + (result.flooderDroppedAfter.map { "; dropped after \(round3($0)) s\(result.excessFlood ? " (Excess Flood)" : "")" } ?? "; never dropped")
+              + "; \(senders) others' messages: latency p50 \(p50) µs, p99 \(p99) µs, max \(round3(maxMicros)) µs; lost \(result.lost)"
+              + (serverBusy.map { "; server busy \(Int($0))%" } ?? ""))
+        if result.lost > 0 || result.duplicated > 0 || result.flooderReordered > 0 { throw ExitCode(2) }
     }
 }
 

@@ -107,6 +107,34 @@ final class BenchToolTests: XCTestCase {
         XCTAssertLessThan(json["seconds"] as? Double ?? 60, 30, "refused clients were waited for until the deadline")
     }
 
+    func testFloodKeepsTheFlooderToItsFakelagAndTheOthersLoseNothing() throws {
+        // In 1.5 s at most the burst plus 1.5 s of the rate reach the room: 5 + 20 * 1.5.
+        let server = try TestServer(config: "[flood]\nburst = 5\nlines_per_second = 20\nrecvq_bytes = 1048576\n")
+        for (proto, port) in [("irc", server.ircPort), ("plain", server.port)] {
+            let result = try runBench(["flood", "--proto", proto, "--port", String(port), "--clients", "6", "--senders", "2",
+                                       "--flood-rate", "500", "--seconds", "1.5", "--server-pid", String(server.pid)])
+            XCTAssertGreaterThan(result["flooder_sent"] as? Int ?? 0, 100, proto)
+            let delivered = result["flooder_delivered"] as? Int ?? -1
+            XCTAssertGreaterThan(delivered, 5, "\(proto): the steady rate follows the burst")
+            XCTAssertLessThanOrEqual(delivered, 35, "\(proto): no more than the fakelag allows")
+            XCTAssertLessThanOrEqual(result["flooder_lines_per_second"] as? Double ?? 99, 35 / 1.5, proto)
+            XCTAssertEqual(result["flooder_reordered"] as? Int, 0, proto)
+            XCTAssertTrue(result["flooder_dropped_after_seconds"] is NSNull, "\(proto): 1 MiB of recvq holds 1.5 s of this flood")
+            XCTAssertEqual(result["lost"] as? Int, 0, proto)
+            XCTAssertEqual(result["deliveries"] as? Int, (result["sent"] as? Int ?? 0) * 4, "\(proto): each of 4 others gets each message")
+            XCTAssertNotNil(result["latency_us"] as? [String: Any], proto)
+        }
+        // As fast as its socket takes lines, into a 16 KiB recvq: Excess Flood, and still only the fakelag's share.
+        let strict = try TestServer(config: "[flood]\nburst = 5\nlines_per_second = 20\nrecvq_bytes = 16384\n")
+        let result = try runBench(["flood", "--proto", "irc", "--port", String(strict.ircPort), "--clients", "4", "--senders", "1",
+                                   "--seconds", "1"])
+        XCTAssertEqual(result["excess_flood"] as? Bool, true)
+        XCTAssertNotNil(result["flooder_dropped_after_seconds"] as? Double)
+        XCTAssertLessThanOrEqual(result["flooder_delivered"] as? Int ?? 99, 25)
+        XCTAssertEqual(result["lost"] as? Int, 0)
+        try strict.waitForLog("excess flood")
+    }
+
     func testBadArgumentsAreRefusedWithAReason() throws {
         let (status, output) = try runProcess(bench, ["fanout", "--proto", "smtp"])
         XCTAssertNotEqual(status, 0)
@@ -114,5 +142,8 @@ final class BenchToolTests: XCTestCase {
         let (idleStatus, idleOutput) = try runProcess(bench, ["fanout", "--idle=-1"])
         XCTAssertNotEqual(idleStatus, 0)
         XCTAssertTrue(idleOutput.contains("--idle cannot be negative"), idleOutput)
+        let (floodStatus, floodOutput) = try runProcess(bench, ["flood", "--clients", "2"])
+        XCTAssertNotEqual(floodStatus, 0)
+        XCTAssertTrue(floodOutput.contains("--clients must be at least 3"), floodOutput)
     }
 }

@@ -127,4 +127,62 @@ final class ConfigLoaderTests: XCTestCase {
             ])
         }
     }
+
+    func testFloodAndThrottleAreRead() throws {
+        let config = try ConfigLoader.parse("""
+            [flood]
+            enabled = true
+            burst = 8
+            lines_per_second = 0.5
+            query_cost = 3
+            recvq_bytes = 65536
+            exempt = ["10.0.0.0/8", "2001:db8::/32"]
+            [throttle]
+            enabled = false
+            connections = 4
+            window_seconds = 30
+            unregistered_per_ip = 2
+            exempt = []
+            """, file: "f.toml")
+        XCTAssertEqual(config.flood.burst, 8)
+        XCTAssertEqual(config.flood.linesPerSecond, 0.5)
+        XCTAssertEqual(config.flood.queryCost, 3)
+        XCTAssertEqual(config.flood.recvqBytes, 65536)
+        XCTAssertEqual(config.flood.exempt.map(\.description), ["10.0.0.0/8", "2001:db8::/32"])
+        XCTAssertNil(config.flood.policy(forHost: "10.9.9.9"), "exempt")
+        XCTAssertEqual(config.flood.policy(forHost: "192.0.2.1"),
+                       FloodPolicy(linesPerSecond: 0.5, burst: 8, heavyLineCost: 3, recvqBytes: 65536))
+        XCTAssertEqual(config.throttle.enabled, false)
+        XCTAssertEqual(config.throttle.connections, 4)
+        XCTAssertEqual(config.throttle.windowSeconds, 30)
+        XCTAssertEqual(config.throttle.unregisteredPerIP, 2)
+        XCTAssertEqual(config.throttle.exempt, [])
+        XCTAssertEqual(try ConfigLoader.parse("[flood]\nlines_per_second = 3\n", file: "f.toml").flood.linesPerSecond, 3)
+        XCTAssertNil(try ConfigLoader.parse("[flood]\nenabled = false\n", file: "f.toml").flood.policy(forHost: "192.0.2.1"))
+    }
+
+    func testBadFloodAndThrottleValuesAreExplained() {
+        let text = """
+            [limits]
+            max_line_bytes = 30000
+            [flood]
+            lines_per_second = 0
+            burst = "many"
+            recvq_bytes = 20000
+            exempt = ["10.0.0.1/8"]
+            [throttle]
+            window_seconds = 0
+            exempt = ["example.org"]
+            """
+        XCTAssertThrowsError(try ConfigLoader.parse(text, file: "f.toml")) { error in
+            XCTAssertEqual((error as! ConfigError).problems.map(\.description), [
+                "f.toml:4: flood.lines_per_second: 0 is out of range: expected 0.1 to 100000",
+                "f.toml:5: flood.burst: expected an integer, got string \"many\"",
+                "f.toml:6: flood.recvq_bytes: 20000 cannot hold one line of limits.max_line_bytes (30000) and its CR LF: one waiting line would drop the client",
+                "f.toml:7: flood.exempt: '10.0.0.1/8' has bits set past its prefix; did you mean 10.0.0.0/8?",
+                "f.toml:9: throttle.window_seconds: 0 is out of range: expected 1 to 86400",
+                "f.toml:10: throttle.exempt: 'example.org' is not an IP address or CIDR block (such as 10.0.0.0/8 or 2001:db8::/32)",
+            ])
+        }
+    }
 }

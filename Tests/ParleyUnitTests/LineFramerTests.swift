@@ -59,4 +59,27 @@ final class LineFramerTests: XCTestCase {
         }
         XCTAssertEqual(seen, ["one", "two"])
     }
+
+    func testStoppingEarlySaysHowMuchWasUsedSoTheRestCanBeFedLater() {
+        var framer = LineFramer()
+        var out: [String] = []
+        let stream = Array("one\r\ntwo\nthree\nfour".utf8)
+        let used = stream.withUnsafeBytes { bytes in
+            framer.feed(bytes, maxLineBytes: 10) { item in
+                if case .line(let line) = item { out.append(String(decoding: line, as: UTF8.self)) }
+                return out.count < 2
+            }
+        }
+        XCTAssertEqual(out, ["one", "two"])
+        XCTAssertEqual(used, 9, "up to the end of the line that stopped it")
+        let rest = Array(stream[used...]) + Array("\n".utf8)
+        let all = rest.withUnsafeBytes { bytes in
+            framer.feed(bytes, maxLineBytes: 10) { item in
+                if case .line(let line) = item { out.append(String(decoding: line, as: UTF8.self)) }
+                return true
+            }
+        }
+        XCTAssertEqual(all, rest.count)
+        XCTAssertEqual(out, ["one", "two", "three", "four"])
+    }
 }

@@ -10,9 +10,23 @@ final class TestClient {
     /// Every line read so far, for assertions about what was (not) received.
     private(set) var received: [String] = []
 
-    init(port: Int, receiveBufferBytes: Int32? = nil, timeoutSeconds: Int = 10) throws {
+    /// `sourceAddress` binds the client to another loopback address first (all of
+    /// 127.0.0.0/8 is loopback), so a test can connect from several "addresses".
+    init(port: Int, receiveBufferBytes: Int32? = nil, timeoutSeconds: Int = 10, sourceAddress: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
+        if let sourceAddress {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(sourceAddress)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw TestFailure("bind to \(sourceAddress) failed: errno \(errno)")
+            }
+        }
         if var size = receiveBufferBytes {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }

@@ -24,6 +24,9 @@ final class TestServer {
     /// without plugins (`plugins = []` is added unless the config names its own), so what
     /// they assert is the core alone, and with `cloakSecret`; `embeddedDefaults` runs with no
     /// config file at all (cloaks then change at every start).
+    /// Many tests send bursts of lines, so flood control (fakelag) is off unless the config has
+    /// a `[flood]` table of its own: tests about flooding turn it on there, explicitly.
+    /// (Connection throttling exempts loopback by default; tests about it set `exempt`.)
     /// `environment` adds variables for the server alone (TZ, LD_PRELOAD, MALLOC_PERTURB_):
     /// the test process's own environment is never changed.
     /// `launcher` runs the server through another program (`prlimit --nofile=N:N --`, say),
@@ -36,6 +39,7 @@ final class TestServer {
             var text = config ?? ""
             if !text.contains("plugins =") { text = "plugins = []\n" + text }
             if !text.contains("cloaking") { text += "\n[cloaking]\nsecret = \"\(Self.cloakSecret)\"\n" }
+            if !text.contains("[flood]") { text += "\n[flood]\nenabled = false\n" }
             configPath = TestFiles.temporaryFile(named: "parley.toml", contents: text)
         }
         process.executableURL = URL(fileURLWithPath: Self.binary)
