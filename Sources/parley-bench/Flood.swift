@@ -23,6 +23,8 @@ struct FloodScenario {
         /// earlier run's flood after that flooder hung up, and its nick stays in use until then.
         var channel = "#flood\(getpid() % 10000)"
         var connectBatch = 50
+        /// Set with --tls: every member, the flooder included, speaks TLS.
+        var tls: BenchTLS?
     }
 
     struct Result {
@@ -46,7 +48,7 @@ struct FloodScenario {
     let options: Options
 
     func run() throws -> Result {
-        let swarm = Swarm(proto: options.proto)
+        let swarm = Swarm(proto: options.proto, tls: options.tls)
         try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "f\(getpid() % 10000)_",
                           channel: options.channel, batch: options.connectBatch)
         swarm.settle()

@@ -176,6 +176,7 @@ struct Flood: ParsableCommand {
         options.seconds = seconds
         options.serverPID = target.serverPID
         options.connectBatch = connectBatch
+        options.tls = try target.tlsContext()
         let result = try FloodScenario(options: options).run()
         let perSecond = Double(result.flooderDelivered) / seconds
         let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
