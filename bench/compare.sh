@@ -82,6 +82,8 @@ ping_timeout_seconds = 600
 enabled = false
 [throttle]
 enabled = false
+[cloaking]
+enabled = false
 [log]
 level = "warning"
 TOML
