@@ -74,7 +74,8 @@ public enum ChatEvent {
     case topicChanged(Room, by: ChatUser)
     case kicked(Room, target: ChatUser, by: ChatUser, reason: String)
     /// Applied changes, as one MODE line: "+ov-b", ["alice", "bob", "*!*@bad"].
-    case roomModeChanged(Room, by: ChatUser, modes: String, params: [String])
+    /// `by` is nil when the server itself set the modes (a default-room operator from the config).
+    case roomModeChanged(Room, by: ChatUser?, modes: String, params: [String])
     case awayChanged(ChatUser)
     case invited(Room, target: ChatUser, by: ChatUser)
     case wallops(from: ChatUser, String)

@@ -143,6 +143,11 @@ public final class ChatServer {
         if becomesOperator { room.setStatus(user, MemberStatus(isOperator: true, hasVoice: false)) }
         user.rooms.append(room)
         emit(.joined(user, room), to: room.members)
+        // A room's creator is its operator by the JOIN itself; in the default room, where
+        // people already are, the server says so, or their lists would show no @.
+        if becomesOperator && room.memberCount > 1 {
+            emit(.roomModeChanged(room, by: nil, modes: "+o", params: [user.nick]), to: room.members)
+        }
         listener?.userJoined(user, room)
         return room
     }

@@ -26,7 +26,7 @@ struct IRCRenderer {
         case .kicked(let room, let target, let user, let reason):
             return [line(source: user.hostmask, "KICK", [room.name, target.nick, reason])]
         case .roomModeChanged(let room, let user, let modes, let params):
-            return [line(source: user.hostmask, "MODE", [room.name, modes] + params)]
+            return [line(source: user?.hostmask ?? serverName, "MODE", [room.name, modes] + params)]
         case .awayChanged(let user):
             guard caps.contains(.awayNotify) else { return nil }
             return [line(source: user.hostmask, "AWAY", user.away.map { [$0] } ?? [])]

@@ -27,7 +27,7 @@ enum PlainRenderer {
         case .kicked(let room, let target, let user, let reason):
             return "-!- \(target.nick) was kicked from \(room.name) by \(user.nick)" + reasonSuffix(reason)
         case .roomModeChanged(let room, let user, let modes, let params):
-            return "-!- \(user.nick) set mode \(([modes] + params).joined(separator: " ")) on \(room.name)"
+            return "-!- \(user?.nick ?? "the server") set mode \(([modes] + params).joined(separator: " ")) on \(room.name)"
         case .awayChanged:
             return nil
         case .invited(let room, _, let user):

@@ -40,10 +40,16 @@ final class DefaultRoomOperatorTests: XCTestCase {
         let boss = try server.register("boss")
         XCTAssertTrue(boss.received.contains("-!- #lobby has 2 members: @boss guest"), "\(boss.received)")
         try guest.expect("-!- boss joined #lobby")
+        // Those already there are told, so their lists show the @.
+        try guest.expect("-!- the server set mode +o boss on #lobby")
+        let watcher = try IRCTestClient.registered(server, "watcher")
+        try watcher.join("#lobby")
         // A mask with the real address (matched like bans: the cloak or the address).
         let keeper = try IRCTestClient.registered(server, "keeper")
         try keeper.join("#lobby")
-        XCTAssertTrue(keeper.received.contains { $0.hasSuffix(" 353 keeper = #lobby :@boss guest @keeper") }, "\(keeper.received.suffix(3))")
+        XCTAssertTrue(keeper.received.contains { $0.hasSuffix(" 353 keeper = #lobby :@boss guest @keeper watcher") }, "\(keeper.received.suffix(3))")
+        try watcher.expect(":keeper!~keeper@\(loopbackCloak) JOIN #lobby")
+        try watcher.expect(":parley.local MODE #lobby +o keeper")
         try boss.send("/kick guest cleaning up\n")
         try keeper.expect(":boss!plain@\(loopbackCloak) KICK #lobby guest :cleaning up")
         try guest.expect("-!- guest was kicked from #lobby by boss (cleaning up)")
@@ -52,7 +58,7 @@ final class DefaultRoomOperatorTests: XCTestCase {
         try keeper.send("PART #lobby")
         try keeper.expect(" PART #lobby")
         try keeper.join("#lobby")
-        XCTAssertTrue(keeper.received.last { $0.contains(" 353 ") }?.hasSuffix(":@boss @keeper") == true, "\(keeper.received.suffix(3))")
+        XCTAssertTrue(keeper.received.last { $0.contains(" 353 ") }?.hasSuffix(":@boss @keeper watcher") == true, "\(keeper.received.suffix(3))")
     }
 
     /// Server operators may op themselves and others there with MODE (IRC) or /mode (plain),
