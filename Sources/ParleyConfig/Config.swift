@@ -100,6 +100,8 @@ public struct Config: Equatable, Sendable {
         public var linesPerSecond = 2.0
         /// What WHO, WHOIS, WHOWAS, LIST and NAMES (plain: /who, /rooms) count as, in lines.
         public var queryCost = 4
+        /// Lines allowed before registering, which are not fakelagged; past it, Excess Flood.
+        public var registrationLines = 64
         /// Input that may wait behind the fakelag before the client is dropped (Excess Flood).
         public var recvqBytes = 32_768
         /// Networks whose clients are never fakelagged.
@@ -108,7 +110,8 @@ public struct Config: Equatable, Sendable {
         /// The policy for a client from `host`: nil when flood control is off or it is exempt.
         public func policy(forHost host: String) -> FloodPolicy? {
             guard enabled, !exempt.contains(host: host) else { return nil }
-            return FloodPolicy(linesPerSecond: linesPerSecond, burst: burst, heavyLineCost: queryCost, recvqBytes: recvqBytes)
+            return FloodPolicy(linesPerSecond: linesPerSecond, burst: burst, heavyLineCost: queryCost, recvqBytes: recvqBytes,
+                               registrationLines: registrationLines)
         }
     }
 

@@ -30,6 +30,7 @@ package enum ConfigDiff {
         note("flood.burst", \.flood.burst)
         note("flood.lines_per_second", \.flood.linesPerSecond)
         note("flood.query_cost", \.flood.queryCost)
+        note("flood.registration_lines", \.flood.registrationLines)
         note("flood.recvq_bytes", \.flood.recvqBytes)
         note("flood.exempt", \.flood.exempt)
         note("throttle.enabled", \.throttle.enabled)

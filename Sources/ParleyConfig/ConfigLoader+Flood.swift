@@ -6,6 +6,7 @@ extension ConfigLoader {
         if let value = reader.int("burst", in: 1...10_000) { flood.burst = value }
         if let value = reader.number("lines_per_second", in: 0.1...100_000) { flood.linesPerSecond = value }
         if let value = reader.int("query_cost", in: 1...100) { flood.queryCost = value }
+        if let value = reader.int("registration_lines", in: 8...100_000) { flood.registrationLines = value }
         if let value = reader.int("recvq_bytes", in: 16_384...1_073_741_824) { flood.recvqBytes = value }
         if let value = reader.networkRanges("exempt") { flood.exempt = value }
         reader.finish()

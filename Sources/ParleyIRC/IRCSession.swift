@@ -186,9 +186,9 @@ final class IRCSession: LongReplySession, ChatClient {
         numeric("417", "Input line was too long")
     }
 
-    func connectionFlooded(_ connection: Connection) {
+    func connectionFlooded(_ connection: Connection, reason: String) {
         logger.notice("excess flood", metadata: ["client": "\(connection.id)", "nick": "\(target)",
-                                                 "reason": "\(connection.heldInputBytes) bytes wait behind its fakelag, more than flood.recvq_bytes"])
+                                                 "reason": "\(reason)"])
         closeLink("Excess Flood")
     }
 

@@ -96,9 +96,9 @@ final class PlainSession: LongReplySession, ChatClient {
         error("line too long (the limit is \(connection.maxLineBytes) bytes); it was discarded")
     }
 
-    func connectionFlooded(_ connection: Connection) {
+    func connectionFlooded(_ connection: Connection, reason: String) {
         logger.notice("excess flood", metadata: ["client": "\(connection.id)", "nick": "\(user?.nick ?? "-")",
-                                                 "reason": "\(connection.heldInputBytes) bytes wait behind its fakelag, more than flood.recvq_bytes"])
+                                                 "reason": "\(reason)"])
         disconnect(reason: "Excess Flood")
     }
 

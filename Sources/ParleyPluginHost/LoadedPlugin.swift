@@ -103,7 +103,8 @@ final class LoadedPlugin {
     }
 
     /// Calls into the plugin with timing and a crash breadcrumb.
-    func call<T>(_ hook: StaticString, _ body: () -> T) -> T {
+    /// `detail` names what ran in the over-budget log line (the command, say); the stats stay by kind.
+    func call<T>(_ hook: StaticString, detail: String? = nil, _ body: () -> T) -> T {
         parley_breadcrumb_set(crumbName, UnsafeRawPointer(hook.utf8Start).assumingMemoryBound(to: CChar.self))
         let start = monotonicNanoseconds()
         let result = body()
@@ -112,7 +113,7 @@ final class LoadedPlugin {
         if statsByHook[key] == nil { statsByHook[key] = (hook, HookStats()) }
         statsByHook[key]!.stats.record(elapsed)
         parley_breadcrumb_set(nil, nil)
-        if elapsed > host.hookBudgetNanoseconds { host.reportOverBudget(self, hook, elapsed) }
+        if elapsed > host.hookBudgetNanoseconds { host.reportOverBudget(self, hook, detail: detail, elapsed) }
         return result
     }
 }

@@ -176,7 +176,7 @@ extension PluginHost: ChatCommands {
                                 let outer = currentCommand
                                 currentCommand = call
                                 defer { currentCommand = outer }
-                                command.owner.call("command") { function(command.owner.handle, userdata, pointer) }
+                                command.owner.call("command", detail: "/\(command.name)") { function(command.owner.handle, userdata, pointer) }
                             }
                         }
                     }
@@ -187,7 +187,7 @@ extension PluginHost: ChatCommands {
             case .failure(let error):
                 notify(caller, "usage: /\(command.name) \(command.usage) - \(error.reason)")
             case .success(let values):
-                guard let result = command.owner.call("command", { signature.invoke(values, maxTextBytes: maxTextBytes) }) else {
+                guard let result = command.owner.call("command", detail: "/\(command.name)", { signature.invoke(values, maxTextBytes: maxTextBytes) }) else {
                     notify(caller, "/\(command.name) failed: libffi could not prepare the call")
                     return true
                 }

@@ -20,9 +20,9 @@ extension PluginHost {
     }
 
     /// One line per slow call: every other client waited for it (the loop has one thread).
-    func reportOverBudget(_ plugin: LoadedPlugin, _ hook: StaticString, _ nanoseconds: UInt64) {
+    func reportOverBudget(_ plugin: LoadedPlugin, _ hook: StaticString, detail: String?, _ nanoseconds: UInt64) {
         logger.warning("plugin hook over budget", metadata: [
-            "plugin": "\(plugin.name)", "hook": "\(hook)", "milliseconds": "\(milliseconds(nanoseconds))",
+            "plugin": "\(plugin.name)", "hook": "\(detail.map { "\(hook) \($0)" } ?? "\(hook)")", "milliseconds": "\(milliseconds(nanoseconds))",
             "budget_milliseconds": "\(config.plugins.hookBudgetMilliseconds)",
             "reason": "everyone else waited for it; see plugin_hook_budget_milliseconds",
         ])

@@ -9,7 +9,7 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionLineTooLong(_ connection: Connection)
     /// The input waiting behind the client's fakelag went past its recvq: the session says
     /// why and closes (Excess Flood).
-    func connectionFlooded(_ connection: Connection)
+    func connectionFlooded(_ connection: Connection, reason: String)
     /// Called exactly once, when the socket is gone, with the reason users and logs see.
     func connectionClosed(_ connection: Connection, reason: String)
 }
@@ -62,6 +62,9 @@ public final class Connection: FileEventHandler {
     /// pace (a QUIT in it included), then the connection closes.
     private var inputEnded = false
     private var fakelagExempt = false
+    /// Lines handled before registration (which the fakelag does not slow), against
+    /// `FloodPolicy.registrationLines`.
+    private var unregisteredLines = 0
 
     public init(fd: Int32, peer: PeerAddress, id: UInt64, connections: Connections,
                 maxLineBytes: Int, sendqLimit: Int, floodPolicy: FloodPolicy? = nil,
@@ -368,7 +371,15 @@ extension Connection {
                 weight = .normal
             }
             guard state == .open else { return false }
-            return !limited || fakelag.charge(weight, at: now)
+            guard limited else { return true }
+            if weight == .free, let policy = fakelag.policy {
+                unregisteredLines += 1
+                if unregisteredLines > policy.registrationLines {
+                    delegate.connectionFlooded(self, reason: "\(unregisteredLines) lines before registering, more than flood.registration_lines (\(policy.registrationLines))")
+                    return false
+                }
+            }
+            return fakelag.charge(weight, at: now)
         }
     }
 
@@ -379,7 +390,7 @@ extension Connection {
         heldInput.append(bytes)
         if heldInput.count > fakelag.recvqBytes {
             guard let delegate else { return fail("Excess Flood") }
-            return delegate.connectionFlooded(self)
+            return delegate.connectionFlooded(self, reason: "\(heldInput.count) bytes wait behind its fakelag, more than flood.recvq_bytes (\(fakelag.recvqBytes))")
         }
         waitsForFakelag = true
         updateInterest()

@@ -11,19 +11,23 @@ public struct FloodPolicy: Equatable, Sendable {
     public var heavyLineCost: Int
     /// Input that may wait behind the fakelag, in bytes.
     public var recvqBytes: Int
+    /// Lines a connection may send before it registers (they are not fakelagged): past this,
+    /// it is an Excess Flood, as Ergo's registration-messages.
+    public var registrationLines: Int
 
-    public init(linesPerSecond: Double, burst: Int, heavyLineCost: Int, recvqBytes: Int) {
+    public init(linesPerSecond: Double, burst: Int, heavyLineCost: Int, recvqBytes: Int, registrationLines: Int = 64) {
         self.linesPerSecond = linesPerSecond
         self.burst = burst
         self.heavyLineCost = heavyLineCost
         self.recvqBytes = recvqBytes
+        self.registrationLines = registrationLines
     }
 }
 
 /// What a line a session handled counts for against its client's fakelag.
 public enum LineWeight: Sendable {
-    /// Not counted: lines before registration (bounded by the registration timeout and the
-    /// connection limits instead). Server operators are exempt as a whole
+    /// Not counted: lines before registration (bounded by `FloodPolicy.registrationLines`, the
+    /// registration timeout and the connection limits instead). Server operators are exempt as a whole
     /// (`Connection.isFakelagExempt`).
     case free
     case normal

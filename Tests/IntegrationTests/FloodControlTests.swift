@@ -94,6 +94,30 @@ final class FloodControlTests: XCTestCase {
         try bob.expect("-!- carol quit (Excess Flood)")
     }
 
+    func testLinesBeforeRegisteringAreCappedNotFakelagged() throws {
+        let server = try TestServer(config: "[flood]\nregistration_lines = 16\n")
+        let bob = try server.register("bob")
+        // Registration itself is never slowed: a CAP dance of a dozen lines goes straight through.
+        let quick = try IRCTestClient(port: server.ircPort, nick: "quick")
+        try quick.send((0..<10).map { "PING :before\($0)" }.joined(separator: "\r\n"))
+        try quick.register()
+        // An unregistered connection that keeps talking is an Excess Flood at the cap.
+        let chatty = try IRCTestClient(port: server.ircPort, nick: "chatty")
+        try chatty.send((0..<200).map { "PING :spam\($0)" }.joined(separator: "\r\n"))
+        let lines = try chatty.readUntilClosed()
+        XCTAssertEqual(lines.last, "ERROR :Closing Link: 127.0.0.1 (Excess Flood)")
+        // The line that goes past the cap is the last one handled: only then is it known that it
+        // did not register the connection.
+        XCTAssertEqual(lines.filter { $0.contains("PONG") }.count, 17, "\(lines.suffix(3))")
+        try server.waitForLog("excess flood", "more than flood.registration_lines (16)")
+        // The plain protocol counts the same way: nickname attempts included.
+        let plain = try server.connect()
+        try plain.send((0..<40).map { "/nosuchcommand \($0)\n" }.joined())
+        XCTAssertEqual(try plain.readUntilClosed().last, "-!- Excess Flood")
+        try bob.send("/who\n")
+        try bob.expect("-!- #lobby has 1 member: bob")
+    }
+
     func testOperatorsAreExempt() throws {
         // At 0.1 lines per second a non-exempt client's third line waits 10 s.
         let server = try TestServer(config: "[flood]\nburst = 2\nlines_per_second = 0.1\n" + (try operatorSection()))

@@ -91,6 +91,9 @@ final class PluginChainTests: XCTestCase {
         try alice.send("quick again\n")
         XCTAssertEqual(try bob.nextMessage(), "<alice> quick again")
         XCTAssertEqual(server.logLines.filter { $0.contains("over budget") }.count, 1, "only the slow call")
+        // A command is named, not only its kind.
+        try alice.send("/dawdle\n")
+        try server.waitForLog("plugin hook over budget", "plugin=SlowHook", "hook=\"command /dawdle\"")
     }
 
     func testHostRefusesInvalidPluginOutputAndKeepsGoing() throws {

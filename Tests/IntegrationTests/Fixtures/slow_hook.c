@@ -1,5 +1,5 @@
-/* An OBSERVE hook that takes 150 ms on messages starting with "slow": a plugin that makes
-   everyone wait, which the host must name in its log. */
+/* An OBSERVE hook that takes 150 ms on messages starting with "slow", and a /dawdle command
+   that takes as long: a plugin that makes everyone wait, which the host must name in its log. */
 #include "parley_plugin.h"
 #include <string.h>
 #include <time.h>
@@ -13,8 +13,16 @@ static parley_verdict observe(parley_plugin *self, void *userdata, const parley_
     return PARLEY_PASS;
 }
 
+static void dawdle(parley_plugin *self, void *userdata, const parley_command_call *call) {
+    (void)self; (void)userdata; (void)call;
+    struct timespec pause = {0, 150 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+}
+
 static int fixture_initialize(parley_plugin *self, const parley_host_api *host, const parley_config *config) {
     (void)config;
+    if (host->register_command(self, (parley_str){"dawdle", 6}, (parley_str){"", 0}, (parley_str){"waits", 5}, dawdle, NULL) != PARLEY_OK)
+        return 1;
     return host->hook_message(self, PARLEY_PHASE_OBSERVE, observe, NULL);
 }
 
