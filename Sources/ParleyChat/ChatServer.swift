@@ -132,7 +132,8 @@ public final class ChatServer {
         if let required = room.modes.key, required != key { throw .badRoomKey(room.name) }
         room.invited.remove(user.id)
         let becomesOperator: Bool
-        if room.foldedName == Casemapping.fold(defaultRoomName) {
+        let isDefaultRoom = room.foldedName == Casemapping.fold(defaultRoomName)
+        if isDefaultRoom {
             becomesOperator = user.matchesAny(defaultRoomOperators)
         } else {
             // Whoever joins a room with no people in it (bots aside) becomes its operator.
@@ -145,7 +146,7 @@ public final class ChatServer {
         emit(.joined(user, room), to: room.members)
         // A room's creator is its operator by the JOIN itself; in the default room, where
         // people already are, the server says so, or their lists would show no @.
-        if becomesOperator && room.memberCount > 1 {
+        if becomesOperator && isDefaultRoom && room.memberCount > 1 {
             emit(.roomModeChanged(room, by: nil, modes: "+o", params: [user.nick]), to: room.members)
         }
         listener?.userJoined(user, room)
