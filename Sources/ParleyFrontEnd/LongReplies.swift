@@ -12,10 +12,11 @@ import ParleyTransport
 /// So a reply of any length costs one chunk and its cursor, and never trips the send queue. A
 /// member of a busy room that does not read is still dropped there, by the fan-out, as before.
 ///
-/// While a reply runs, the client's input is held: reading stops and the lines already read wait
-/// here, so the replies to its later commands come after the reply, in order (as on InspIRCd).
-/// A command with several targets that starts a reply and has more to do (JOIN #big,#next)
-/// hands the rest of itself back with `deferRest`, to run like the client's next line.
+/// While a reply runs, the client's input is held (`Connection.holdInput`, the same held input
+/// the fakelag uses): the lines after the command wait, so the replies to them come after the
+/// reply, in order (as on InspIRCd), and at the fakelag's pace. A command with several targets
+/// that starts a reply and has more to do (JOIN #big,#next) hands the rest of itself back with
+/// `deferRest`, to run like the client's next line.
 public final class LongReplies {
     /// Appends the reply's next line to `out` (or nothing, to skip an item that is gone);
     /// returns false once it has appended the last line.
@@ -31,27 +32,15 @@ public final class LongReplies {
     }
 
     private unowned let connection: Connection
-    private unowned let loop: EventLoop
     private let logger: Logger
-    /// Handles one held line as if it had just been read.
-    private let dispatch: (UnsafeRawBufferPointer) -> Void
     /// The running reply first; a reply started while another runs waits behind it.
     private var replies: [Reply] = []
-    /// Lines waiting, oldest first from `heldHead`: a head index, so a chunk of thousands of
-    /// tiny lines is replayed in linear time.
-    private var held: [[UInt8]] = []
-    private var heldHead = 0
-    private var replayTimer: TimerID?
-    private var isReplaying = false
     /// When a reply last made progress: the client is reading, so it is alive (IRC pings).
     public private(set) var lastProgress: UInt64 = 0
 
-    public init(connection: Connection, loop: EventLoop, logger: Logger,
-                dispatch: @escaping (UnsafeRawBufferPointer) -> Void) {
+    public init(connection: Connection, logger: Logger) {
         self.connection = connection
-        self.loop = loop
         self.logger = logger
-        self.dispatch = dispatch
     }
 
     /// Whether a reply is still being written; a command that would send more after one it
@@ -65,38 +54,19 @@ public final class LongReplies {
         produce()
     }
 
-    /// Keeps a line the client sent while a reply runs (or held lines wait), to be handled after
-    /// it; true when the line was kept. The session asks before handling every line.
-    public func hold(_ line: UnsafeRawBufferPointer) -> Bool {
-        guard isRunning || (!isReplaying && hasHeldLines) else { return false }
-        held.append(Array(line))
-        return true
-    }
-
     /// The rest of the command being handled (a line in the client's protocol), to run after
     /// the reply it started, before the client's next line.
     public func deferRest(_ line: String) {
-        if heldHead > 0 {
-            heldHead -= 1
-            held[heldHead] = Array(line.utf8)
-        } else {
-            held.insert(Array(line.utf8), at: 0)
-        }
+        connection.deferLine(line)
     }
 
-    private var hasHeldLines: Bool { heldHead < held.count }
-
-    /// The connection is gone: the cursor and the held lines are let go.
+    /// The connection is gone: the cursors are let go (its held input goes with it).
     public func cancel(reason: String) {
         if let reply = replies.first {
             logger.debug("long reply abandoned", metadata: ["client": "\(connection.id)", "command": "\(reply.command)",
                                                             "bytes": "\(reply.bytes)", "reason": "\(reason)"])
         }
         replies = []
-        held = []
-        heldHead = 0
-        if let replayTimer { loop.timers.cancel(replayTimer) }
-        replayTimer = nil
         connection.onOutputWritten = nil
     }
 
@@ -123,9 +93,10 @@ public final class LongReplies {
             if !out.isEmpty { connection.send(OutBytes(out)) }
         }
         if replies.isEmpty {
-            allDone()
+            connection.onOutputWritten = nil
+            connection.releaseInput()
         } else {
-            connection.pauseReading()
+            connection.holdInput()
         }
     }
 
@@ -144,36 +115,6 @@ public final class LongReplies {
         guard reply.waits > 0 else { return }
         logger.debug("long reply done", metadata: ["client": "\(connection.id)", "command": "\(reply.command)",
                                                    "bytes": "\(reply.bytes)", "waits": "\(reply.waits)"])
-    }
-
-    // MARK: Held input
-
-    private func allDone() {
-        connection.onOutputWritten = nil
-        guard !isReplaying else { return }
-        if !hasHeldLines {
-            connection.resumeReading()
-        } else if replayTimer == nil {
-            // Outside the write that finished the reply: held commands may start replies too.
-            replayTimer = loop.timers.schedule(afterMilliseconds: 0) { [unowned self] in replayHeld() }
-        }
-    }
-
-    private func replayHeld() {
-        replayTimer = nil
-        isReplaying = true
-        while !isRunning, connection.state == .open, hasHeldLines {
-            let line = held[heldHead]
-            held[heldHead] = []
-            heldHead += 1
-            line.withUnsafeBytes(dispatch)
-        }
-        if !hasHeldLines {
-            held.removeAll()
-            heldHead = 0
-        }
-        isReplaying = false
-        if !isRunning && connection.state == .open { connection.resumeReading() }
     }
 }
 
@@ -205,15 +146,9 @@ public protocol LongReplySession: ClientSession {
 }
 
 extension LongReplySession {
-    /// Starts a reply that may be longer than the send queue; held lines come back through
-    /// the session's own line handler.
+    /// Starts a reply that may be longer than the send queue.
     public func startReply(_ command: String, _ cursor: @escaping LongReplies.Cursor) {
-        if longReplies == nil {
-            longReplies = LongReplies(connection: connection, loop: services.loop, logger: services.logger) { [unowned self] line in
-                // Its weight was charged when it was held.
-                _ = connection(connection, received: line)
-            }
-        }
+        if longReplies == nil { longReplies = LongReplies(connection: connection, logger: services.logger) }
         longReplies!.start(command, cursor)
     }
 }

@@ -151,8 +151,6 @@ final class IRCSession: LongReplySession, ChatClient {
         awaitingPong = false
         // Lines before registration are bounded by its timeout and the connection limits instead.
         let weight: LineWeight = user == nil ? .free : .normal
-        // A line held behind a long reply is charged as it is read; its replay costs nothing more.
-        if let longReplies, longReplies.hold(bytes) { return weight }
         if bytes.contains(0) {
             numeric("400", "*", "Line refused: it contains a NUL byte")
             return weight

@@ -68,8 +68,6 @@ final class PlainSession: LongReplySession, ChatClient {
     // MARK: ConnectionDelegate
 
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) -> LineWeight {
-        // A line held behind a long reply is charged as it is read; its replay costs nothing more.
-        if let longReplies, longReplies.hold(bytes) { return user == nil ? .free : .normal }
         let (text, repaired) = PlainText.decode(bytes)
         if repaired {
             logger.debug("repaired input", metadata: ["client": "\(connection.id)",

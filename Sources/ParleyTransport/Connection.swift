@@ -50,9 +50,11 @@ public final class Connection: FileEventHandler {
     /// Set on TLS listeners' connections; nothing is read or written in the clear.
     public let tls: TLSSession?
     private var handshakeDeadline: TimerID?
-    /// Reading stops while a long reply is written (`pauseReading`)...
-    private var isReadingPaused = false
-    /// ...and while read input waits behind the fakelag.
+    /// Set while a long reply is written (`holdInput`): lines wait in `heldInput`, in order.
+    private var isInputHeld = false
+    /// Lines a command handed back to run before the client's next one (`deferLine`).
+    private var deferredLines: [UInt8] = []
+    /// Read input waits behind the fakelag: no more is read until its turn.
     private var waitsForFakelag = false
     private var fakelag: Fakelag
     /// Input read while the fakelag was spent: processed in order when it allows.
@@ -279,29 +281,38 @@ public final class Connection: FileEventHandler {
     /// next lines as the client reads them (see `LongReplies` in the front-ends). Cleared on close.
     public var onOutputWritten: (() -> Void)?
 
-    /// Stops reading: the client's next lines wait in the socket, bounded by TCP flow control,
-    /// until `resumeReading()`. A hang-up or an error is still reported, and read.
-    public func pauseReading() {
-        guard !isReadingPaused else { return }
-        isReadingPaused = true
+    /// Holds the client's input from the line being handled on: the lines after it wait in the
+    /// held input (the fakelag's), and reading stops, so TCP flow control bounds the rest. A
+    /// hang-up or an error is still reported. `releaseInput()` lets them run, in order and at
+    /// the fakelag's pace, from a timer (outside whatever handler releases them).
+    public func holdInput() {
+        guard !isInputHeld else { return }
+        isInputHeld = true
         updateInterest()
     }
 
-    public func resumeReading() {
-        guard isReadingPaused else { return }
-        isReadingPaused = false
-        updateInterest()
-        // Input already inside the TLS session makes no readiness: read it from a timer, so
-        // the read runs outside whatever handler resumed (a flush, a session's own command).
-        if let tls, tls.hasPendingInput {
-            loop.timers.schedule(afterMilliseconds: 0) { [weak self] in
-                guard let self, state == .open, !isReadingPaused else { return }
-                readOnce()
-            }
-        }
+    public func releaseInput() {
+        guard isInputHeld else { return }
+        isInputHeld = false
+        if let resumeTimer { loop.timers.cancel(resumeTimer) }
+        resumeTimer = nil
+        scheduleResume()
     }
 
-    private var readInterest: FileEvents { state == .open && !isReadingPaused && !waitsForFakelag ? .readable : [] }
+    /// A line to run before the client's next one: the rest of a command with several targets
+    /// that started a long reply (JOIN #big,#next), in the client's protocol.
+    public func deferLine(_ line: String) {
+        deferredLines.append(contentsOf: line.utf8)
+        deferredLines.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    private func takeDeferredLines() {
+        guard !deferredLines.isEmpty else { return }
+        heldInput.prepend(deferredLines)
+        deferredLines = []
+    }
+
+    private var readInterest: FileEvents { state == .open && !isInputHeld && !waitsForFakelag ? .readable : [] }
 
     private func updateInterest() {
         guard state == .open else { return }
@@ -348,13 +359,15 @@ extension Connection {
         fakelagExempt || fakelag.allowsLine(at: now)
     }
 
-    /// Frames and handles one read's lines while the fakelag allows, and holds the rest.
+    /// Frames and handles one read's lines while the fakelag (and any long reply) allows, and
+    /// holds the rest.
     private func receive(_ chunk: UnsafeRawBufferPointer) {
-        if !heldInput.isEmpty || (fakelag.isLimited && !mayDispatch(at: monotonicNanoseconds())) { return hold(chunk) }
+        if !heldInput.isEmpty || isInputHeld || (fakelag.isLimited && !mayDispatch(at: monotonicNanoseconds())) { return hold(chunk) }
         let used = dispatchLines(chunk)
         if used < chunk.count, state == .open, failureReason == nil {
             hold(UnsafeRawBufferPointer(rebasing: chunk[used...]))
         }
+        takeDeferredLines()
     }
 
     /// Hands lines to the delegate until the fakelag is spent; returns the bytes used.
@@ -371,7 +384,9 @@ extension Connection {
                 weight = .normal
             }
             guard state == .open else { return false }
-            guard limited else { return true }
+            // The line started a long reply: what follows waits for it (and is charged then).
+            let goOn = !isInputHeld
+            guard limited else { return goOn }
             if weight == .free, let policy = fakelag.policy {
                 unregisteredLines += 1
                 if unregisteredLines > policy.registrationLines {
@@ -379,7 +394,7 @@ extension Connection {
                     return false
                 }
             }
-            return fakelag.charge(weight, at: now)
+            return fakelag.charge(weight, at: now) && goOn
         }
     }
 
@@ -394,7 +409,7 @@ extension Connection {
         }
         waitsForFakelag = true
         updateInterest()
-        scheduleResume()
+        if !isInputHeld { scheduleResume() }
     }
 
     private func scheduleResume() {
@@ -410,20 +425,24 @@ extension Connection {
 
     /// The policy or the exemption changed: waiting input goes by the new one from now on.
     private func rescheduleResume() {
-        guard !heldInput.isEmpty, state == .open else { return }
+        guard !heldInput.isEmpty, !isInputHeld, state == .open else { return }
         if let resumeTimer { loop.timers.cancel(resumeTimer) }
         resumeTimer = nil
         scheduleResume()
     }
 
     private func resumeHeldInput() {
-        guard state == .open, failureReason == nil, !heldInput.isEmpty else { return }
-        guard mayDispatch(at: monotonicNanoseconds()) else { return scheduleResume() }
-        // A copy of the buffer's reference: what the lines' handlers do cannot touch the bytes lent.
-        let waiting = heldInput
-        let used = waiting.withBytes { dispatchLines($0) }
-        heldInput.drop(used)
-        guard state == .open, failureReason == nil else { return }
+        guard state == .open, failureReason == nil, !isInputHeld else { return }
+        if !heldInput.isEmpty {
+            guard mayDispatch(at: monotonicNanoseconds()) else { return scheduleResume() }
+            // A copy of the buffer's reference: what the lines' handlers do cannot touch the bytes lent.
+            let waiting = heldInput
+            let used = waiting.withBytes { dispatchLines($0) }
+            heldInput.drop(used)
+            takeDeferredLines()
+            // A held line started another long reply: the rest waits for that one.
+            guard state == .open, failureReason == nil, !isInputHeld else { return }
+        }
         if inputEnded {
             if heldInput.isEmpty { close(reason: "Connection closed") } else { scheduleResume() }
             return

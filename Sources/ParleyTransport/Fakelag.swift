@@ -112,6 +112,12 @@ struct HeldInput {
         bytes[start...].withUnsafeBytes(body)
     }
 
+    /// Puts `line` (with its line ending) before everything waiting.
+    mutating func prepend(_ line: [UInt8]) {
+        bytes = line + bytes[start...]
+        start = 0
+    }
+
     /// Drops the first `used` bytes.
     mutating func drop(_ used: Int) {
         start += used
