@@ -1,5 +1,6 @@
 import Logging
 import ParleyBytes
+import ParleyChat
 import ParleyLoop
 import ParleyTransport
 
@@ -134,6 +135,30 @@ extension LongReplies {
             }
             end(&out)
             return false
+        }
+    }
+}
+
+extension LongReplies {
+    /// The members of a room, as NAMES and /who list them: each call gives the next run of
+    /// entries joined by spaces, at most about 400 bytes (a line with room to spare), or nil
+    /// once none are left. Members who left the room by their turn are skipped.
+    public static func nameRuns(_ members: [ChatUser], in room: Room, _ entry: @escaping (ChatUser) -> String) -> () -> String? {
+        var next = 0
+        return {
+            var run = ""
+            while next < members.count {
+                let member = members[next]
+                guard room.contains(member) else {
+                    next += 1
+                    continue
+                }
+                let text = entry(member)
+                if !run.isEmpty && run.utf8.count + text.utf8.count + 1 > 400 { break }
+                run += run.isEmpty ? text : " " + text
+                next += 1
+            }
+            return run.isEmpty ? nil : run
         }
     }
 }

@@ -75,21 +75,11 @@ extension IRCSession {
         let members = room.members(visibleTo: viewer)
         let multiPrefix = caps.contains(.multiPrefix)
         let userhostInNames = caps.contains(.userhostInNames)
-        var next = 0
+        let runs = LongReplies.nameRuns(members, in: room) { member in
+            room.status(of: member).prefix(all: multiPrefix) + (userhostInNames ? member.hostmask : member.nick)
+        }
         startReply("NAMES") { [unowned self] out in
-            var line = ""
-            while next < members.count {
-                let member = members[next]
-                guard room.contains(member) else {
-                    next += 1
-                    continue
-                }
-                let entry = room.status(of: member).prefix(all: multiPrefix) + (userhostInNames ? member.hostmask : member.nick)
-                if !line.isEmpty && line.utf8.count + entry.utf8.count + 1 > 400 { break }
-                line += line.isEmpty ? entry : " " + entry
-                next += 1
-            }
-            if !line.isEmpty {
+            if let line = runs() {
                 appendNumeric("353", symbol, room.name, line, to: &out)
                 return true
             }

@@ -200,26 +200,15 @@ final class PlainSession: LongReplySession, ChatClient {
         }
         let shown = user.map(room.members(visibleTo:)) ?? []
         let header = "-!- \(room.name) has \(room.memberCount) \(room.memberCount == 1 ? "member" : "members"): "
-        var next = 0
+        let runs = LongReplies.nameRuns(shown, in: room) { room.status(of: $0).prefix(all: false) + $0.nick }
         var first = true
         startReply("/who") { out in
-            var names = ""
-            while next < shown.count {
-                let member = shown[next]
-                guard room.contains(member) else {
-                    next += 1
-                    continue
-                }
-                let entry = room.status(of: member).prefix(all: false) + member.nick
-                if !names.isEmpty && names.utf8.count + entry.utf8.count + 1 > 400 { break }
-                names += names.isEmpty ? entry : " " + entry
-                next += 1
-            }
-            if first || !names.isEmpty {
-                PlainText.appendLine((first ? header : "-!- \(room.name) members: ") + names, to: &out)
+            let names = runs()
+            if first || names != nil {
+                PlainText.appendLine((first ? header : "-!- \(room.name) members: ") + (names ?? ""), to: &out)
             }
             first = false
-            return next < shown.count
+            return names != nil
         }
     }
 
