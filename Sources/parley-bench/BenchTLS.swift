@@ -1,5 +1,16 @@
 import CParleyTLS
 
+/// The server under test: where it listens, the protocol and transport to speak, and its pid
+/// (for its CPU time and memory from /proc). Every scenario takes one.
+struct BenchServer {
+    var host = "127.0.0.1"
+    var port = 4000
+    var proto = BenchProtocol.plain
+    /// Set with --tls: every connection speaks TLS.
+    var tls: BenchTLS?
+    var pid: Int32?
+}
+
 /// `--tls`: every generator connection speaks TLS (TLS 1.2+, the server's certificate not
 /// verified: benchmarks run against self-signed test certificates on loopback).
 final class BenchTLS {

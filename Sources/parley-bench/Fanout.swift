@@ -6,9 +6,7 @@ import Glibc
 /// PINGs, for the whole run: what the busy room costs among idle connections.
 struct FanoutScenario {
     struct Options {
-        var host = "127.0.0.1"
-        var port = 4000
-        var proto = BenchProtocol.plain
+        var server = BenchServer()
         var clients = 100
         var senders = 10
         var messages = 20_000
@@ -18,13 +16,10 @@ struct FanoutScenario {
         /// Messages per second in total; nil: as fast as the in-flight cap allows.
         var rate: Double?
         var seconds = 30.0
-        var serverPID: Int32?
         var channel = "#bench"
         var connectBatch = 50
         /// Registered clients held idle (in no room) from before the room is set up to the end.
         var idle = 0
-        /// Set with --tls: every connection, busy or idle, speaks TLS.
-        var tls: BenchTLS?
     }
 
     struct Result {
@@ -49,7 +44,7 @@ struct FanoutScenario {
     func run() throws -> Result {
         // The idle clients, on an epoll set of their own so the busy room's loop never looks
         // at them: served (PINGs answered) every 50 ms, without waiting.
-        let idle = Swarm(proto: options.proto, tls: options.tls)
+        let idle = Swarm(speaking: options.server)
         var nextIdleService: UInt64 = 0
         func serveIdle(now: UInt64 = monotonicNanoseconds()) throws {
             guard options.idle > 0, now >= nextIdleService else { return }
@@ -58,15 +53,15 @@ struct FanoutScenario {
             if idle.failures > 0 { throw BenchError("\(idle.failures) idle connections failed") }
         }
         if options.idle > 0 {
-            try idle.connect(host: options.host, port: options.port, count: options.idle, nickPrefix: "i", channel: nil,
+            try idle.connect(host: options.server.host, port: options.server.port, count: options.idle, nickPrefix: "i", channel: nil,
                              batch: options.connectBatch, deadlineSeconds: 300, leaveDefaultRoom: true)
             idle.settle()
             if idle.failures > 0 { throw BenchError("\(idle.failures) idle connections failed while settling") }
         }
 
-        let swarm = Swarm(proto: options.proto, tls: options.tls)
+        let swarm = Swarm(speaking: options.server)
         var idleError: Error?
-        try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "b",
+        try swarm.connect(host: options.server.host, port: options.server.port, count: options.clients, nickPrefix: "b",
                           channel: options.channel, batch: options.connectBatch) {
             do { try serveIdle() } catch { idleError = error }
         }
@@ -111,7 +106,7 @@ struct FanoutScenario {
             }
         }
 
-        let cpuBefore = options.serverPID.flatMap(processCPUNanoseconds)
+        let cpuBefore = options.server.pid.flatMap(processCPUNanoseconds)
         let ownBefore = processCPUNanoseconds(getpid()) ?? 0
         let start = monotonicNanoseconds()
         let stopSending = start + UInt64(options.seconds * 1e9)
@@ -132,7 +127,7 @@ struct FanoutScenario {
                 turn += 1
                 let text = "@bench \(sender) \(sentPerSender[sender]) \(monotonicNanoseconds())"
                 sentPerSender[sender] += 1
-                swarm.clients[sender].queue(options.proto.message(options.channel, text))
+                swarm.clients[sender].queue(options.server.proto.message(options.channel, text))
                 result.sent += 1
                 allowed -= 1
             }
@@ -156,7 +151,7 @@ struct FanoutScenario {
         }
         result.seconds = Double(monotonicNanoseconds() - start) / 1e9
         result.generatorCPUNanoseconds = (processCPUNanoseconds(getpid()) ?? 0) - ownBefore
-        if let before = cpuBefore, let after = options.serverPID.flatMap(processCPUNanoseconds) {
+        if let before = cpuBefore, let after = options.server.pid.flatMap(processCPUNanoseconds) {
             result.serverCPUNanoseconds = after - before
         }
         result.lost = max(0, result.expected - (result.deliveries - result.duplicated))

@@ -7,9 +7,7 @@ import Glibc
 /// (and why), and the latency of the normal messages while the flood goes on.
 struct FloodScenario {
     struct Options {
-        var host = "127.0.0.1"
-        var port = 4000
-        var proto = BenchProtocol.plain
+        var server = BenchServer()
         var clients = 20
         /// Members who talk normally (the flooder is not one of them).
         var senders = 5
@@ -18,13 +16,10 @@ struct FloodScenario {
         /// The flooder's lines per second; nil: as fast as its socket takes them.
         var floodRate: Double?
         var seconds = 5.0
-        var serverPID: Int32?
         /// A room and nicks of this run's own: a server with fakelag goes on processing an
         /// earlier run's flood after that flooder hung up, and its nick stays in use until then.
         var channel = "#flood\(getpid() % 10000)"
         var connectBatch = 50
-        /// Set with --tls: every member, the flooder included, speaks TLS.
-        var tls: BenchTLS?
     }
 
     struct Result {
@@ -48,8 +43,8 @@ struct FloodScenario {
     let options: Options
 
     func run() throws -> Result {
-        let swarm = Swarm(proto: options.proto, tls: options.tls)
-        try swarm.connect(host: options.host, port: options.port, count: options.clients, nickPrefix: "f\(getpid() % 10000)_",
+        let swarm = Swarm(speaking: options.server)
+        try swarm.connect(host: options.server.host, port: options.server.port, count: options.clients, nickPrefix: "f\(getpid() % 10000)_",
                           channel: options.channel, batch: options.connectBatch)
         swarm.settle()
         let flooder = 0, observer = 1
@@ -82,7 +77,7 @@ struct FloodScenario {
             if seq >= nextSeq[slot] { nextSeq[slot] = seq + 1 } else { result.duplicated += 1 }
         }
 
-        let cpuBefore = options.serverPID.flatMap(processCPUNanoseconds)
+        let cpuBefore = options.server.pid.flatMap(processCPUNanoseconds)
         let start = monotonicNanoseconds()
         let floodEnds = start + UInt64(options.seconds * 1e9)
         let normalRate = Double(senders) * options.senderRate
@@ -95,7 +90,7 @@ struct FloodScenario {
             if !swarm.isClosed[flooder] && swarm.clients[flooder].pendingBytes < 65536 {
                 let due = options.floodRate.map { Int(Double(now - start) / 1e9 * $0) + 1 - result.flooderSent } ?? 2048
                 for _ in 0..<min(max(due, 0), 2048) {
-                    swarm.clients[flooder].queue(options.proto.message(options.channel, "@flood \(result.flooderSent)"))
+                    swarm.clients[flooder].queue(options.server.proto.message(options.channel, "@flood \(result.flooderSent)"))
                     result.flooderSent += 1
                 }
             } else if swarm.isClosed[flooder] && result.flooderDroppedAfter == nil {
@@ -105,7 +100,7 @@ struct FloodScenario {
             while Double(result.sent) < Double(now - start) / 1e9 * normalRate {
                 let sender = result.sent % senders
                 let text = "@bench \(sender) \(result.sent / senders) \(monotonicNanoseconds())"
-                swarm.clients[sender + 1].queue(options.proto.message(options.channel, text))
+                swarm.clients[sender + 1].queue(options.server.proto.message(options.channel, text))
                 result.sent += 1
             }
             swarm.flushAll()
@@ -135,7 +130,7 @@ struct FloodScenario {
             swarm.pump(timeoutMilliseconds: 10, handle)
         }
         result.seconds = Double(monotonicNanoseconds() - start) / 1e9
-        if let before = cpuBefore, let after = options.serverPID.flatMap(processCPUNanoseconds) {
+        if let before = cpuBefore, let after = options.server.pid.flatMap(processCPUNanoseconds) {
             result.serverCPUNanoseconds = after - before
         }
         result.lost = max(0, result.expected - (result.deliveries - result.duplicated))

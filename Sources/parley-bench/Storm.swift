@@ -2,13 +2,9 @@ import Glibc
 
 /// C clients connect and register all at once: how fast does the server let them in?
 struct StormScenario {
-    let host: String
-    let port: Int
-    let proto: BenchProtocol
-    let tls: BenchTLS?
+    let server: BenchServer
     let clients: Int
     let deadlineSeconds: Double
-    let serverPID: Int32?
 
     struct Result {
         var registered = 0
@@ -21,15 +17,15 @@ struct StormScenario {
     }
 
     func run() throws -> Result {
-        let swarm = Swarm(proto: proto, tls: tls)
+        let swarm = Swarm(speaking: server)
         var result = Result()
         let overflowsBefore = listenOverflowCount()
-        let cpuBefore = serverPID.flatMap(processCPUNanoseconds)
+        let cpuBefore = server.pid.flatMap(processCPUNanoseconds)
         let start = monotonicNanoseconds()
         var startedAt: [UInt64] = []
         for index in 0..<clients {
-            try swarm.add(host: host, port: port, nick: "s\(index)")
-            swarm.clients[index].queue(proto.register("s\(index)"))
+            try swarm.add(host: server.host, port: server.port, nick: "s\(index)")
+            swarm.clients[index].queue(server.proto.register("s\(index)"))
             startedAt.append(monotonicNanoseconds())
         }
         let deadline = start + UInt64(deadlineSeconds * 1e9)
@@ -37,7 +33,7 @@ struct StormScenario {
             swarm.flushAll()
             swarm.pump(timeoutMilliseconds: 10) { index, line in
                 let client = swarm.clients[index]
-                if !client.registered && proto.isRegistration(line) {
+                if !client.registered && server.proto.isRegistration(line) {
                     client.registered = true
                     result.registered += 1
                     result.latency.record(monotonicNanoseconds() - startedAt[index])
@@ -46,7 +42,7 @@ struct StormScenario {
         }
         result.seconds = Double(monotonicNanoseconds() - start) / 1e9
         result.failed = swarm.failures
-        if let before = cpuBefore, let after = serverPID.flatMap(processCPUNanoseconds) {
+        if let before = cpuBefore, let after = server.pid.flatMap(processCPUNanoseconds) {
             result.serverCPUNanoseconds = after - before
         }
         if let before = overflowsBefore, let after = listenOverflowCount() { result.listenOverflows = after - before }
@@ -75,13 +71,9 @@ func listenOverflowCount() -> UInt64? {
 
 /// Holds C registered clients, answering PINGs, and reports the server's memory per connection.
 struct IdleScenario {
-    let host: String
-    let port: Int
-    let proto: BenchProtocol
-    let tls: BenchTLS?
+    let server: BenchServer
     let clients: Int
     let holdSeconds: Double
-    let serverPID: Int32
     let batch: Int
 
     struct Result {
@@ -93,10 +85,10 @@ struct IdleScenario {
 
     func run() throws -> Result {
         var result = Result()
-        result.rssBefore = processRSSBytes(serverPID) ?? 0
-        let swarm = Swarm(proto: proto, tls: tls)
+        result.rssBefore = processRSSBytes(server.pid!) ?? 0
+        let swarm = Swarm(speaking: server)
         let start = monotonicNanoseconds()
-        try swarm.connect(host: host, port: port, count: clients, nickPrefix: "i", channel: nil, batch: batch,
+        try swarm.connect(host: server.host, port: server.port, count: clients, nickPrefix: "i", channel: nil, batch: batch,
                           deadlineSeconds: 300)
         result.connectSeconds = Double(monotonicNanoseconds() - start) / 1e9
         let until = monotonicNanoseconds() + UInt64(holdSeconds * 1e9)
@@ -106,7 +98,7 @@ struct IdleScenario {
         }
         if swarm.failures > 0 { throw BenchError("\(swarm.failures) connections were lost while idle") }
         result.held = swarm.clients.count
-        result.rssAfter = processRSSBytes(serverPID) ?? 0
+        result.rssAfter = processRSSBytes(server.pid!) ?? 0
         return result
     }
 }

@@ -18,9 +18,9 @@ final class Swarm {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
     private(set) var failures = 0
 
-    init(proto: BenchProtocol, tls: BenchTLS? = nil) {
-        self.proto = proto
-        self.tls = tls
+    init(speaking server: BenchServer) {
+        self.proto = server.proto
+        self.tls = server.tls
         epollFD = parley_epoll_create()
     }
 

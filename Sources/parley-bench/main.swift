@@ -18,8 +18,10 @@ struct Target: ParsableArguments {
     @Option(name: .customLong("server-pid"), help: "The server's pid, to read its CPU time and memory from /proc.") var serverPID: Int32?
     @Flag(help: "Speak TLS on every connection (the server's certificate is not verified).") var tls = false
 
-    /// The client context every connection's session comes from, with --tls.
-    func tlsContext() throws -> BenchTLS? { tls ? try BenchTLS() : nil }
+    /// The server under test, as every scenario takes it (a TLS client context with --tls).
+    func server() throws -> BenchServer {
+        BenchServer(host: host, port: port, proto: proto, tls: tls ? try BenchTLS() : nil, pid: serverPID)
+    }
 
     func validate() throws {
         guard host.hasPrefix("127.") else { throw ValidationError("--host must be a loopback address (127.x.x.x)") }
@@ -49,18 +51,14 @@ struct Fanout: ParsableCommand {
         if idle > 0 { try requireFileDescriptors(idle + clients) }
         var options = FanoutScenario.Options()
         options.connectBatch = connectBatch
-        options.host = target.host
-        options.port = target.port
-        options.proto = target.proto
         options.clients = clients
         options.senders = senders
         options.messages = messages
         options.inFlight = inFlight
         options.rate = rate
         options.seconds = seconds
-        options.serverPID = target.serverPID
         options.idle = idle
-        options.tls = try target.tlsContext()
+        options.server = try target.server()
         let result = try FanoutScenario(options: options).run()
         let perSecond = Double(result.deliveries) / result.seconds
         let cpuPerDelivery = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.deliveries, 1)) }
@@ -96,8 +94,8 @@ struct Storm: ParsableCommand {
     @Option(help: "Label for the JSON line.") var label = "server"
 
     func run() throws {
-        let result = try StormScenario(host: target.host, port: target.port, proto: target.proto, tls: try target.tlsContext(),
-                                       clients: clients, deadlineSeconds: seconds, serverPID: target.serverPID).run()
+        let result = try StormScenario(server: try target.server(),
+                                       clients: clients, deadlineSeconds: seconds).run()
         let allIn = result.registered == clients
         let cpu = result.serverCPUNanoseconds.map { Double($0) / Double(max(result.registered, 1)) / 1000 }
         let p50 = result.latency.percentileMicroseconds(0.5) / 1000, p99 = result.latency.percentileMicroseconds(0.99) / 1000
@@ -133,8 +131,8 @@ struct Idle: ParsableCommand {
 
     func run() throws {
         try requireFileDescriptors(clients)
-        let result = try IdleScenario(host: target.host, port: target.port, proto: target.proto, tls: try target.tlsContext(),
-                                      clients: clients, holdSeconds: hold, serverPID: target.serverPID!, batch: connectBatch).run()
+        let result = try IdleScenario(server: try target.server(),
+                                      clients: clients, holdSeconds: hold, batch: connectBatch).run()
         let perConnection = Double(Int64(result.rssAfter) - Int64(result.rssBefore)) / Double(max(result.held, 1)) / 1024
         print("{\"scenario\":\"idle\",\"label\":\"\(label)\",\"protocol\":\"\(target.proto.rawValue)\",\"clients\":\(result.held),"
               + "\"rss_before_kib\":\(result.rssBefore / 1024),\"rss_after_kib\":\(result.rssAfter / 1024),"
@@ -166,17 +164,13 @@ struct Flood: ParsableCommand {
 
     func run() throws {
         var options = FloodScenario.Options()
-        options.host = target.host
-        options.port = target.port
-        options.proto = target.proto
         options.clients = clients
         options.senders = senders
         options.senderRate = senderRate
         options.floodRate = floodRate
         options.seconds = seconds
-        options.serverPID = target.serverPID
         options.connectBatch = connectBatch
-        options.tls = try target.tlsContext()
+        options.server = try target.server()
         let result = try FloodScenario(options: options).run()
         let perSecond = Double(result.flooderDelivered) / seconds
         let p50 = result.latency.percentileMicroseconds(0.50), p99 = result.latency.percentileMicroseconds(0.99)
