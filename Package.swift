@@ -51,8 +51,9 @@ let package = Package(
             dependencies: ["CParleyPlugin"],
             linkerSettings: [.linkedLibrary("ffi")]
         ),
-        // Password hashing (libcrypt), the chat core's only C: apart, so the core cannot reach the loop's shims.
-        .target(name: "CParleyCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        // Password hashing (libcrypt) and the cloaks' HMAC (libcrypto), the chat core's only C:
+        // apart, so the core cannot reach the loop's shims.
+        .target(name: "CParleyCrypt", linkerSettings: [.linkedLibrary("crypt"), .linkedLibrary("crypto")]),
         // TLS through the system's OpenSSL (Debian libssl-dev): contexts, non-blocking sessions, certificates.
         .target(name: "CParleyTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // parley-bench's event loop (epoll); kept apart so the server's shims stay the server's.

@@ -7,7 +7,7 @@ final class LineFramerTests: XCTestCase {
         var framer = LineFramer()
         var out: [String] = []
         for chunk in chunks {
-            chunk.withUnsafeBytes { bytes in
+            _ = chunk.withUnsafeBytes { bytes in
                 framer.feed(bytes, maxLineBytes: max) { item in
                     switch item {
                     case .line(let line): out.append(String(decoding: line, as: UTF8.self))
@@ -51,7 +51,7 @@ final class LineFramerTests: XCTestCase {
     func testEmitReturningFalseStopsTheChunk() {
         var framer = LineFramer()
         var seen: [String] = []
-        Array("one\ntwo\nthree\n".utf8).withUnsafeBytes { bytes in
+        _ = Array("one\ntwo\nthree\n".utf8).withUnsafeBytes { bytes in
             framer.feed(bytes, maxLineBytes: 100) { item in
                 if case .line(let line) = item { seen.append(String(decoding: line, as: UTF8.self)) }
                 return seen.count < 2
