@@ -203,18 +203,19 @@ public final class Connection: FileEventHandler {
     /// one record at a time, so it goes on while OpenSSL holds input the socket's readiness
     /// would never announce.
     private func readOnce() {
-        guard let tls else { return received(recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)) }
+        guard let tls else { return handleRead(recv(fd, buffers.receive.baseAddress, buffers.receive.count, 0)) }
         repeat {
             let count = tls.read(into: buffers.receive.baseAddress!, count: buffers.receive.count)
             if count < 0 {
                 if let error = tls.lastError { close(reason: "TLS error: \(error)") }
                 return
             }
-            received(count)
+            handleRead(count)
         } while readInterest.contains(.readable) && tls.hasPendingInput
     }
 
-    private func received(_ count: Int) {
+    /// What one recv (or TLS read) returned: bytes to frame, the end of the input, or an error.
+    private func handleRead(_ count: Int) {
         if count == 0 {
             if heldInput.isEmpty { close(reason: "Connection closed") } else { endInput() }
             return
